@@ -1,0 +1,86 @@
+// swift-tools-version:6.0
+// lzn-pipe: Latent Zoning Networks as an incremental batch pipeline over a SQLite artifact store.
+//
+// Layers (dependencies only point down):
+//   executables  lzn-pipe lzn-ingest lzn-train lzn-latents lzn-generate lzn-fid lzn-probe lzn-flow lzn-bench
+//   stages       StageKit (stage runtime) · Training · Evaluation
+//   method       LZN (latent flows) · NN (modules, networks, optimisers) · Datasets
+//   pipeline     Pipeline (pipeline files, DAG, scheduler)
+//   storage      Store (SQLite content-addressed store) · ArrayFormats (.npy, PNG, gzip)
+//   numerics     Engine (tensors, autodiff, kernels, RNG)
+//   system       CBLAS (OpenBLAS + LAPACK) · CSQLite · CZlib · CJPEG
+import PackageDescription
+
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+
+func stage(_ name: String, _ deps: [Target.Dependency]) -> Target {
+    .executableTarget(name: name, dependencies: deps + [argumentParser], path: "Sources/\(name)")
+}
+
+let package = Package(
+    name: "lzn-pipe",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "lzn-pipe", targets: ["lzn-pipe"]),
+        .executable(name: "lzn-ingest", targets: ["lzn-ingest"]),
+        .executable(name: "lzn-train", targets: ["lzn-train"]),
+        .executable(name: "lzn-latents", targets: ["lzn-latents"]),
+        .executable(name: "lzn-generate", targets: ["lzn-generate"]),
+        .executable(name: "lzn-fid", targets: ["lzn-fid"]),
+        .executable(name: "lzn-probe", targets: ["lzn-probe"]),
+        .executable(name: "lzn-flow", targets: ["lzn-flow"]),
+        .executable(name: "lzn-bench", targets: ["lzn-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+    ],
+    targets: [
+        // System libraries.
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .target(name: "CJPEG", path: "Sources/CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
+
+        // Numerics.
+        .target(name: "Engine", dependencies: ["CBLAS"]),
+
+        // Storage.
+        .target(name: "ArrayFormats", dependencies: ["CZlib"]),
+        .target(name: "Store", dependencies: ["CSQLite", "ArrayFormats", .product(name: "Crypto", package: "swift-crypto")]),
+
+        // Method.
+        .target(name: "NN", dependencies: ["Engine"]),
+        .target(name: "LZN", dependencies: ["Engine", "CBLAS"]),
+        .target(name: "Datasets", dependencies: ["Engine", "ArrayFormats", "Store", "CJPEG", "CZlib"]),
+
+        // Pipeline and stages.
+        .target(name: "Pipeline", dependencies: ["Store"]),
+        .target(name: "StageKit", dependencies: ["Store", "ArrayFormats"]),
+        .target(name: "Training", dependencies: ["Engine", "NN", "LZN", "Datasets", "StageKit", "Store"]),
+        .target(name: "Evaluation", dependencies: ["Engine", "NN", "LZN", "Datasets", "StageKit", "Store", "ArrayFormats", "CBLAS", "Training"]),
+
+        // Executables: thin command-line shells over the libraries.
+        stage("lzn-pipe", ["Pipeline", "Store", "StageKit", "ArrayFormats", "Evaluation"]),
+        stage("lzn-ingest", ["Datasets", "StageKit", "Store"]),
+        stage("lzn-train", ["Training", "StageKit"]),
+        stage("lzn-latents", ["Evaluation", "StageKit"]),
+        stage("lzn-generate", ["Evaluation", "StageKit"]),
+        stage("lzn-fid", ["Evaluation", "StageKit", "ArrayFormats"]),
+        stage("lzn-probe", ["Evaluation", "StageKit"]),
+        stage("lzn-flow", ["LZN", "ArrayFormats", "Engine"]),
+        stage("lzn-bench", ["Engine", "NN", "LZN", "Training"]),
+
+        // Tests, one target per library.
+        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Engine"]),
+        .testTarget(name: "LZNTests", dependencies: ["LZN", "Engine", "ArrayFormats"]),
+        .testTarget(name: "ArrayFormatsTests", dependencies: ["ArrayFormats"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "ArrayFormats"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Store", "ArrayFormats", "Engine"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Store"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "NN", "LZN", "Datasets", "Store", "StageKit"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Engine", "NN", "LZN", "Store", "ArrayFormats", "StageKit"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

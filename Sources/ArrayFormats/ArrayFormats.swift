@@ -1,0 +1,1 @@
+// The ArrayFormats library; see README.md (Architecture).

@@ -1,0 +1,25 @@
+#ifndef LZN_CJPEG_H
+#define LZN_CJPEG_H
+#include <stddef.h>
+
+/// Result of decoding one JPEG held in memory.
+/// On success `status` is 0 and `pixels` holds height*width*channels bytes (row-major, interleaved),
+/// to be released with `lzn_jpeg_free`. On failure `status` is non-zero, `pixels` is NULL and
+/// `message` says what libjpeg reported. Warnings (e.g. data truncated inside the entropy-coded
+/// segment) count as failures: a damaged image is never returned as if it were whole.
+typedef struct {
+    int status;
+    int width;
+    int height;
+    int channels;
+    unsigned char *pixels;
+    char message[200];
+} lzn_jpeg_image;
+
+/// Decodes `size` bytes. `want_channels` is 1 (grayscale) or 3 (RGB); libjpeg converts.
+/// `max_pixels` bounds width*height before any allocation (a lying header cannot exhaust memory).
+lzn_jpeg_image lzn_jpeg_decode(const unsigned char *data, size_t size, int want_channels, size_t max_pixels);
+
+void lzn_jpeg_free(lzn_jpeg_image *image);
+
+#endif

@@ -1,0 +1,1 @@
+// The Datasets library; see README.md (Architecture).

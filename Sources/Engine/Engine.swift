@@ -1,0 +1,1 @@
+// The Engine library; see README.md (Architecture).

@@ -1,0 +1,1 @@
+// The Evaluation library; see README.md (Architecture).

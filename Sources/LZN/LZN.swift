@@ -1,0 +1,1 @@
+// The LZN library; see README.md (Architecture).

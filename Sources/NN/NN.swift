@@ -1,0 +1,1 @@
+// The NN library; see README.md (Architecture).

@@ -1,0 +1,1 @@
+// The Pipeline library; see README.md (Architecture).

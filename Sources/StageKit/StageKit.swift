@@ -1,0 +1,1 @@
+// The StageKit library; see README.md (Architecture).

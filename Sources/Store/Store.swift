@@ -1,0 +1,1 @@
+// The Store library; see README.md (Architecture).

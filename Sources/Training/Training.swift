@@ -1,0 +1,1 @@
+// The Training library; see README.md (Architecture).
