@@ -59,11 +59,13 @@ public final class Adam {
             state.expAvg.withUnsafeMutableBufferPointer { m in
                 state.expAvgSq.withUnsafeMutableBufferPointer { v in
                     parameter.withUnsafeMutableBufferPointer { w in
-                        for i in 0..<w.count {
-                            m[i] += oneMinusBeta1 * (g[i] - m[i])
-                            v[i] = v[i] * beta2 + oneMinusBeta2 * g[i] * g[i]
-                            let denominator = v[i].squareRoot() / correction2 + eps
-                            w[i] -= stepSize * (m[i] / denominator)
+                        parameter.forEachChunk { chunk in
+                            for i in chunk {
+                                m[i] += oneMinusBeta1 * (g[i] - m[i])
+                                v[i] = v[i] * beta2 + oneMinusBeta2 * g[i] * g[i]
+                                let denominator = v[i].squareRoot() / correction2 + eps
+                                w[i] -= stepSize * (m[i] / denominator)
+                            }
                         }
                     }
                 }
@@ -78,8 +80,8 @@ public final class Adam {
         for (g, group) in groups.enumerated() {
             for (p, name) in group.qualifiedNames.enumerated() {
                 let state = states[g][p]
-                out[name + ".exp_avg"] = state.expAvg.copy()
-                out[name + ".exp_avg_sq"] = state.expAvgSq.copy()
+                out[name + ".exp_avg"] = state.expAvg.detached()
+                out[name + ".exp_avg_sq"] = state.expAvgSq.detached()
                 out[name + ".step"] = Tensor(scalar: Float(state.step))
             }
         }

@@ -16,7 +16,7 @@ public final class EMA {
         self.decay = Double(decay)
         parameterNames = namedParameters.map { $0.0 }
         parameters = namedParameters.map { $0.1 }
-        shadow = parameters.map { $0.copy() }
+        shadow = parameters.map { $0.detached() }
     }
 
     /// Parameters named by their position ("0", "1", …).
@@ -35,7 +35,9 @@ public final class EMA {
         for (average, parameter) in zip(shadow, parameters) {
             parameter.withUnsafeBufferPointer { theta in
                 average.withUnsafeMutableBufferPointer { s in
-                    for i in 0..<s.count { s[i] -= rate * (s[i] - theta[i]) }
+                    average.forEachChunk { chunk in
+                        for i in chunk { s[i] -= rate * (s[i] - theta[i]) }
+                    }
                 }
             }
         }
@@ -56,7 +58,7 @@ public final class EMA {
     /// The state as named tensors for checkpoints: "shadow.<name>" per parameter and "num_updates".
     public func stateTensors() -> [String: Tensor] {
         var out = ["num_updates": Tensor(scalar: Float(numUpdates))]
-        for (name, average) in zip(parameterNames, shadow) { out["shadow." + name] = average.copy() }
+        for (name, average) in zip(parameterNames, shadow) { out["shadow." + name] = average.detached() }
         return out
     }
 

@@ -49,7 +49,7 @@ open class Module {
     /// Copies of all parameters under their dotted names.
     public func stateDict() -> [String: Tensor] {
         var state: [String: Tensor] = [:]
-        for (name, parameter) in namedParameters() { state[name] = parameter.copy() }
+        for (name, parameter) in namedParameters() { state[name] = parameter.detached() }
         return state
     }
 

@@ -75,7 +75,7 @@ final class AdamTests: XCTestCase {
         let x = Tensor.normal([5, 4], rng: &rng)
         func step(_ net: Linear, _ adam: Adam) {
             net.zeroGrad()
-            net(x).square().sum().backward()
+            square(net(x)).sum().backward()
             adam.step()
         }
         for _ in 0..<3 { step(original, adamA) }

@@ -1,11 +1,6 @@
 import Engine
 
 extension Tensor {
-    /// A new leaf with a private copy of the values.
-    func copy() -> Tensor {
-        Tensor(shape: shape, values: values)
-    }
-
     /// Replaces the values in place; the shapes must already have been checked.
     func overwrite(with source: Tensor) {
         precondition(source.shape == shape, "overwrite: shape \(source.shape) into \(shape)")
@@ -25,5 +20,10 @@ extension Tensor {
                 for i in 0..<a.count { let t = a[i]; a[i] = b[i]; b[i] = t }
             }
         }
+    }
+
+    /// Runs `body` over chunks of the index range 0..<count, on all cores when the tensor is large.
+    func forEachChunk(_ body: (Range<Int>) -> Void) {
+        Parallel.ranges(count, grain: 1 << 15, body)
     }
 }
