@@ -28,7 +28,7 @@ extension Tensor {
     public func mean(axes: [Int], keepDims: Bool = false) -> Tensor {
         let axes = normalizedAxes(axes, rank: rank, op: "mean")
         let n = axes.reduce(1) { $0 * shape[$1] }
-        return sum(axes: axes, keepDims: keepDims) * (1 / Float(max(n, 1)))
+        return sum(axes: axes, keepDims: keepDims) * (1 / Float(Swift.max(n, 1)))
     }
 
     /// Sums over the axes along which `shape` broadcasts to this tensor's shape (the gradient of a
@@ -54,7 +54,7 @@ extension Tensor {
         let plan = LoopPlan(shape: target, strides: (0..<target.count).map { SIMD4(outStrides[$0], inStrides[$0], 0, 0) })
         let src = data, dst = out.data
         let inner = plan.innerCount, innerInStride = plan.innerStrides[1]
-        Parallel.ranges(plan.outerCount, grain: max(1, elementwiseGrain / inner)) { runs in
+        Parallel.ranges(plan.outerCount, grain: Swift.max(1, elementwiseGrain / inner)) { runs in
             plan.forEachRun(runs) { offsets in
                 let o = dst + offsets[0], i = src + offsets[1]
                 if innerInStride == 0 {
@@ -94,7 +94,7 @@ func reduceSum(_ x: Tensor, keptShape: [Int]) -> Tensor {
         // Mixed pattern such as [N, C, H·W] → [C]: row sums first (parallel), then reduce those.
         let rows = Tensor(uninitializedShape: Array(dims.dropLast()))
         let rowData = rows.data
-        Parallel.ranges(plan.outerCount, grain: max(1, elementwiseGrain / inner)) { runs in
+        Parallel.ranges(plan.outerCount, grain: Swift.max(1, elementwiseGrain / inner)) { runs in
             var r = runs.lowerBound
             plan.forEachRun(runs) { offsets in
                 rowData[r] = VectorMath.sum(src + offsets[0], count: inner)
@@ -109,7 +109,7 @@ func reduceSum(_ x: Tensor, keptShape: [Int]) -> Tensor {
     let dst = out.data
     if innerReduced {
         // Every run owns one output element.
-        Parallel.ranges(plan.outerCount, grain: max(1, elementwiseGrain / inner)) { runs in
+        Parallel.ranges(plan.outerCount, grain: Swift.max(1, elementwiseGrain / inner)) { runs in
             plan.forEachRun(runs) { offsets in
                 dst[offsets[1]] += VectorMath.sum(src + offsets[0], count: inner)
             }
@@ -117,7 +117,7 @@ func reduceSum(_ x: Tensor, keptShape: [Int]) -> Tensor {
     } else {
         // Inner run kept: threads take disjoint column slices of every run.
         let innerStrides = plan.innerStrides
-        Parallel.ranges(inner, grain: max(64, elementwiseGrain / max(plan.outerCount, 1))) { columns in
+        Parallel.ranges(inner, grain: Swift.max(64, elementwiseGrain / Swift.max(plan.outerCount, 1))) { columns in
             plan.forEachRun(0..<plan.outerCount) { start in
                 let offsets = start &+ innerStrides &* columns.lowerBound
                 let i = src + offsets[0], o = dst + offsets[1]

@@ -26,8 +26,8 @@ public final class Tensor {
         precondition(shape.allSatisfy { $0 >= 0 }, "Tensor: negative dimension in shape \(shape)")
         self.shape = shape
         self.count = shape.reduce(1, *)
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
-        self.data = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
+        self.data = raw.bindMemory(to: Float.self, capacity: Swift.max(count, 1))
         self.base = nil
     }
 
