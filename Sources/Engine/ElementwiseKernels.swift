@@ -1,11 +1,36 @@
 /// Forward loops shared by the elementwise ops: tight pointer loops, split over threads when large.
+/// Functions are passed as generic values (not closures) so every loop is specialised, inlined and
+/// vectorised at its call site.
 
 /// Elements per parallel chunk for cheap elementwise loops.
 let elementwiseGrain = 1 << 15
 
+protocol UnaryFunction {
+    func callAsFunction(_ x: Float) -> Float
+}
+
+protocol BinaryFunction {
+    func callAsFunction(_ a: Float, _ b: Float) -> Float
+}
+
+struct Add: BinaryFunction {
+    @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a + b }
+}
+
+struct Subtract: BinaryFunction {
+    @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a - b }
+}
+
+struct Multiply: BinaryFunction {
+    @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a * b }
+}
+
+struct Divide: BinaryFunction {
+    @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a / b }
+}
+
 /// out[i] = f(x[i]) over a fresh tensor of x's shape.
-@inline(__always)
-func unaryMap(_ x: Tensor, _ f: (Float) -> Float) -> Tensor {
+func unaryMap<F: UnaryFunction>(_ x: Tensor, _ f: F) -> Tensor {
     let out = Tensor(uninitializedShape: x.shape)
     let src = x.data, dst = out.data
     Parallel.ranges(x.count, grain: elementwiseGrain) { range in
@@ -15,8 +40,7 @@ func unaryMap(_ x: Tensor, _ f: (Float) -> Float) -> Tensor {
 }
 
 /// out[i] = f(a[i], b[i]) for two tensors with the same element count; out has a's shape.
-@inline(__always)
-func zipMap(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) -> Tensor {
+func zipMap<F: BinaryFunction>(_ a: Tensor, _ b: Tensor, _ f: F) -> Tensor {
     precondition(a.count == b.count, "zipMap: \(a.shape) vs \(b.shape)")
     let out = Tensor(uninitializedShape: a.shape)
     let pa = a.data, pb = b.data, dst = out.data
@@ -27,8 +51,7 @@ func zipMap(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) -> Tensor {
 }
 
 /// out = f(a, b) with NumPy broadcasting.
-@inline(__always)
-func broadcastMap(_ op: String, _ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) -> Tensor {
+func broadcastMap<F: BinaryFunction>(_ op: String, _ a: Tensor, _ b: Tensor, _ f: F) -> Tensor {
     if a.shape == b.shape { return zipMap(a, b, f) }
     guard let shape = broadcastShape(a.shape, b.shape) else {
         preconditionFailure("\(op): shapes \(a.shape) and \(b.shape) do not broadcast")
@@ -40,20 +63,19 @@ func broadcastMap(_ op: String, _ a: Tensor, _ b: Tensor, _ f: (Float, Float) ->
     let so = broadcastStrides(shape, rank: shape.count)
     let plan = LoopPlan(shape: shape, strides: (0..<shape.count).map { SIMD4(so[$0], sa[$0], sb[$0], 0) })
     let pa = a.data, pb = b.data, dst = out.data
-    let inner = plan.innerCount, innerStrides = plan.innerStrides
-    func run(_ o: Int, _ ia: Int, _ ib: Int, _ n: Int) {
-        broadcastRun(n, dst + o, pa + ia, innerStrides[1], pb + ib, innerStrides[2], f)
-    }
+    let inner = plan.innerCount, strideA = plan.innerStrides[1], strideB = plan.innerStrides[2]
     if plan.outerCount >= 2 * Parallel.threads || inner < elementwiseGrain {
         Parallel.ranges(plan.outerCount, grain: max(1, elementwiseGrain / inner)) { runs in
-            plan.forEachRun(runs) { run($0[0], $0[1], $0[2], inner) }
+            plan.forEachRun(runs) { o in
+                broadcastRun(inner, dst + o[0], pa + o[1], strideA, pb + o[2], strideB, f)
+            }
         }
     } else {
         // Few long runs: split each run instead.
         plan.forEachRun(0..<plan.outerCount) { start in
             Parallel.ranges(inner, grain: elementwiseGrain) { part in
-                let offsets = start &+ innerStrides &* part.lowerBound
-                run(offsets[0], offsets[1], offsets[2], part.count)
+                let o = start &+ plan.innerStrides &* part.lowerBound
+                broadcastRun(part.count, dst + o[0], pa + o[1], strideA, pb + o[2], strideB, f)
             }
         }
     }
@@ -62,9 +84,9 @@ func broadcastMap(_ op: String, _ a: Tensor, _ b: Tensor, _ f: (Float, Float) ->
 
 /// One inner run: each input's stride is 0 (broadcast) or 1.
 @inline(__always)
-private func broadcastRun(_ n: Int, _ out: UnsafeMutablePointer<Float>,
-                          _ a: UnsafePointer<Float>, _ strideA: Int,
-                          _ b: UnsafePointer<Float>, _ strideB: Int, _ f: (Float, Float) -> Float) {
+private func broadcastRun<F: BinaryFunction>(_ n: Int, _ out: UnsafeMutablePointer<Float>,
+                                             _ a: UnsafePointer<Float>, _ strideA: Int,
+                                             _ b: UnsafePointer<Float>, _ strideB: Int, _ f: F) {
     if strideA == 1 && strideB == 1 {
         for i in 0..<n { out[i] = f(a[i], b[i]) }
     } else if strideB == 0 {

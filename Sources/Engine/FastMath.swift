@@ -2,7 +2,7 @@
 
 /// e^x with relative error below 2e-7 (Cephes expf polynomial, exponent built from bits).
 /// Returns +inf above 88.72, 0 below -87.33, NaN for NaN.
-@inline(__always)
+@inlinable @inline(__always)
 public func fastExp(_ x: Float) -> Float {
     let clamped = x > 88.7 ? 88.7 : (x < -87.3 ? -87.3 : x)
     // Adding 1.5·2^23 rounds to the nearest integer without a libm call; its low bits hold n.
@@ -22,7 +22,7 @@ public func fastExp(_ x: Float) -> Float {
 }
 
 /// 1 / (1 + e^-x).
-@inline(__always)
+@inlinable @inline(__always)
 public func fastSigmoid(_ x: Float) -> Float {
     1 / (1 + fastExp(-x))
 }

@@ -35,6 +35,7 @@ struct LoopPlan {
     var outerCount: Int { dims.dropLast().reduce(1, *) }
 
     /// Calls `body` with each operand's offset at the start of every inner run in `runs`.
+    @inline(__always)
     func forEachRun(_ runs: Range<Int>, _ body: (SIMD4<Int>) -> Void) {
         let outerRank = dims.count - 1
         if outerRank == 0 {

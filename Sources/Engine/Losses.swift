@@ -31,12 +31,12 @@ public func crossEntropy(logits: Tensor, labels: [Int]) -> Tensor {
 /// Mean over all elements of (a − b)²; shapes must match.
 public func mseLoss(_ a: Tensor, _ b: Tensor) -> Tensor {
     precondition(a.shape == b.shape, "mseLoss: shapes \(a.shape) and \(b.shape) differ")
-    let diff = zipMap(a, b) { $0 - $1 }
+    let diff = zipMap(a, b, Subtract())
     let sumOfSquares = diff.withUnsafeBufferPointer { VectorMath.sumOfSquaredDeviations($0.baseAddress!, count: $0.count, center: 0) }
     let out = Tensor(scalar: sumOfSquares / Float(Swift.max(a.count, 1)))
     return recordOp("mseLoss", inputs: [a, b], output: out) { g in
         let scale = 2 * g.scalar / Float(Swift.max(a.count, 1))
-        let da = unaryMap(diff) { $0 * scale }
+        let da = unaryMap(diff, MultiplyScalar(s: scale))
         return [a.isTracked ? da : nil, b.isTracked ? -da : nil]
     }
 }
