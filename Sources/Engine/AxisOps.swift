@@ -74,43 +74,33 @@ extension Tensor {
         axisLogSumExp(data, out.data, layout)
         let input = self
         return recordOp("logSumExp", inputs: [self], output: out) { g in
-            // d lse / dx = softmax(x) = exp(x - lse).
-            let dx = Tensor(uninitializedShape: input.shape)
-            forEachAlongAxis(layout) { offset, reducedOffset in
-                let lse = out.data[reducedOffset], gradient = g.data[reducedOffset]
-                dx.data[offset] = gradient * fastExp(input.data[offset] - lse)
-            }
-            return [dx]
+            // d lse / dx = softmax(x) = exp(x − lse)
+            [combineAlongAxis(layout, input, input, out, g, ScaledExpOfDifference())]
         }
     }
 
     /// exp(x) / Σ exp(x) along `axis`.
     public func softmax(axis: Int) -> Tensor {
         let layout = AxisLayout(shape: shape, axis: axis, op: "softmax")
-        let out = Tensor(uninitializedShape: shape)
+        let out: Tensor
         if layout.inner == 1 {
+            out = Tensor(uninitializedShape: shape)
             SoftmaxKernels.forwardRows(input: data, output: out.data, rows: layout.outer, columns: layout.length)
         } else {
             let lse = Tensor(uninitializedShape: [layout.outer * layout.inner])
             axisLogSumExp(data, lse.data, layout)
-            let src = data
-            forEachAlongAxis(layout) { offset, reducedOffset in
-                out.data[offset] = fastExp(src[offset] - lse.data[reducedOffset])
-            }
+            out = combineAlongAxis(layout, self, self, lse, lse, ExpOfDifference())
         }
         return recordOp("softmax", inputs: [self], output: out) { g in
-            let dx = Tensor(uninitializedShape: out.shape)
             if layout.inner == 1 {
+                let dx = Tensor(uninitializedShape: out.shape)
                 SoftmaxKernels.backwardRows(output: out.data, outputGrad: g.data, inputGrad: dx.data,
                                             rows: layout.outer, columns: layout.length)
-            } else {
-                // dx = y ⊙ (g − Σ g ⊙ y)
-                let dot = (g * out).sum(axes: [layout.axis], keepDims: true)
-                forEachAlongAxis(layout) { offset, reducedOffset in
-                    dx.data[offset] = out.data[offset] * (g.data[offset] - dot.data[reducedOffset])
-                }
+                return [dx]
             }
-            return [dx]
+            // dx = y ⊙ (g − Σ g ⊙ y)
+            let dot = (g * out).sum(axes: [layout.axis], keepDims: true)
+            return [combineAlongAxis(layout, out, g, dot, dot, SoftmaxGradient())]
         }
     }
 
@@ -119,37 +109,67 @@ extension Tensor {
         let layout = AxisLayout(shape: shape, axis: axis, op: "logSoftmax")
         let lse = Tensor(uninitializedShape: [layout.outer * layout.inner])
         axisLogSumExp(data, lse.data, layout)
-        let out = Tensor(uninitializedShape: shape)
-        let src = data
-        forEachAlongAxis(layout) { offset, reducedOffset in
-            out.data[offset] = src[offset] - lse.data[reducedOffset]
-        }
+        let out = combineAlongAxis(layout, self, self, lse, lse, Difference())
         return recordOp("logSoftmax", inputs: [self], output: out) { g in
             // dx = g − softmax ⊙ Σ g
             let total = g.sum(axes: [layout.axis], keepDims: true)
-            let dx = Tensor(uninitializedShape: out.shape)
-            forEachAlongAxis(layout) { offset, reducedOffset in
-                dx.data[offset] = g.data[offset] - fastExp(out.data[offset]) * total.data[reducedOffset]
-            }
-            return [dx]
+            return [combineAlongAxis(layout, out, g, total, total, LogSoftmaxGradient())]
         }
     }
 }
 
-/// Calls body(offset, reducedOffset) for every element: its offset in the full tensor and the offset
-/// of its [outer, inner] slot in the axis-reduced tensor. Parallel over outer slices; the inner loop
-/// runs over contiguous memory.
-@inline(__always)
-func forEachAlongAxis(_ layout: AxisLayout, _ body: (Int, Int) -> Void) {
+/// An elementwise function of two full-size operands (a, b) and two axis-reduced ones (r, s).
+protocol AxisCombination {
+    func callAsFunction(_ a: Float, _ b: Float, _ r: Float, _ s: Float) -> Float
+}
+
+/// s · exp(a − r): the logSumExp gradient (r = lse, s = output gradient).
+struct ScaledExpOfDifference: AxisCombination {
+    @inline(__always) func callAsFunction(_ a: Float, _ b: Float, _ r: Float, _ s: Float) -> Float { s * fastExp(a - r) }
+}
+
+/// exp(a − r): softmax from the logSumExp r.
+struct ExpOfDifference: AxisCombination {
+    @inline(__always) func callAsFunction(_ a: Float, _ b: Float, _ r: Float, _ s: Float) -> Float { fastExp(a - r) }
+}
+
+/// a − r: logSoftmax from the logSumExp r.
+struct Difference: AxisCombination {
+    @inline(__always) func callAsFunction(_ a: Float, _ b: Float, _ r: Float, _ s: Float) -> Float { a - r }
+}
+
+/// a · (b − r): softmax gradient with a = y, b = g, r = Σ g·y.
+struct SoftmaxGradient: AxisCombination {
+    @inline(__always) func callAsFunction(_ a: Float, _ b: Float, _ r: Float, _ s: Float) -> Float { a * (b - r) }
+}
+
+/// b − exp(a) · r: logSoftmax gradient with a = log-probabilities, b = g, r = Σ g.
+struct LogSoftmaxGradient: AxisCombination {
+    @inline(__always) func callAsFunction(_ a: Float, _ b: Float, _ r: Float, _ s: Float) -> Float { b - fastExp(a) * r }
+}
+
+/// out[o, l, i] = f(a[o, l, i], b[o, l, i], r[o, i], s[o, i]). Vectorises along the axis when it is the last one, else along `inner`.
+func combineAlongAxis<F: AxisCombination>(_ layout: AxisLayout, _ a: Tensor, _ b: Tensor,
+                                          _ r: Tensor, _ s: Tensor, _ f: F) -> Tensor {
+    let out = Tensor(uninitializedShape: a.shape)
+    let pa = a.data, pb = b.data, pr = r.data, ps = s.data, po = out.data
     let (length, inner) = (layout.length, layout.inner)
     Parallel.ranges(layout.outer, grain: layout.outerGrain) { outers in
         for o in outers {
-            for l in 0..<length {
-                let base = (o * length + l) * inner, reducedBase = o * inner
-                for i in 0..<inner { body(base + i, reducedBase + i) }
+            if inner == 1 {
+                let base = o * length, rv = pr[o], sv = ps[o]
+                for l in 0..<length { po[base + l] = f(pa[base + l], pb[base + l], rv, sv) }
+            } else {
+                for l in 0..<length {
+                    let base = (o * length + l) * inner, reduced = o * inner
+                    for i in 0..<inner {
+                        po[base + i] = f(pa[base + i], pb[base + i], pr[reduced + i], ps[reduced + i])
+                    }
+                }
             }
         }
     }
+    return out
 }
 
 /// out[o, i] = log Σ_l exp(x[o, l, i]), stable; an all −inf slice gives −inf.
