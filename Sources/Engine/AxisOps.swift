@@ -55,11 +55,12 @@ extension Tensor {
         let inputShape = shape
         return recordOp("max", inputs: [self], output: out) { g in
             let dx = Tensor(shape: inputShape, repeating: 0)
+            let pd = dx.data, pg = g.data
             argmax.withUnsafeBufferPointer { indices in
                 for o in 0..<layout.outer {
                     for i in 0..<inner {
                         let j = o * inner + i
-                        dx.data[(o * length + Int(indices[j])) * inner + i] = g.data[j]
+                        pd[(o * length + Int(indices[j])) * inner + i] = pg[j]
                     }
                 }
             }
@@ -181,8 +182,7 @@ func axisLogSumExp(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>
         for o in outers {
             let slice = x + o * length * inner, result = out + o * inner
             if inner == 1 {
-                var m = -Float.infinity
-                for l in 0..<length where slice[l] > m { m = slice[l] }
+                let m = rowMaximum(slice, length)
                 let shift = m == -.infinity ? 0 : m
                 for l in 0..<length { scratch[l] = fastExp(slice[l] - shift) }
                 result[0] = shift + Foundation.log(VectorMath.sum(scratch, count: length))
@@ -202,4 +202,21 @@ func axisLogSumExp(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>
             }
         }
     }
+}
+
+/// The largest of n contiguous floats (−inf for n = 0), sixteen lanes at a time.
+@inline(__always)
+func rowMaximum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
+    var lanes = SIMD16<Float>(repeating: -.infinity)
+    var i = 0
+    while i + 16 <= n {
+        lanes = pointwiseMax(lanes, UnsafeRawPointer(p + i).loadUnaligned(as: SIMD16<Float>.self))
+        i += 16
+    }
+    var result = lanes.max()
+    while i < n {
+        result = Swift.max(result, p[i])
+        i += 1
+    }
+    return result
 }

@@ -33,7 +33,7 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
         sgemm(false, transposeB, m: batch * m, n: n, k: k, a.data, b.data, out.data)
     } else {
         let bStride = sharedB ? 0 : k * n
-        for i in 0..<batch {
+        forEachBatchItem(batch, flops: m * n * k) { i in
             sgemm(transposeA, transposeB, m: m, n: n, k: k, a.data + i * m * k, b.data + i * bStride, out.data + i * m * n)
         }
     }
@@ -45,7 +45,7 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
                 sgemm(false, !transposeB, m: batch * m, n: k, k: n, g.data, b.data, da.data)
             } else {
                 let bStride = sharedB ? 0 : k * n
-                for i in 0..<batch {
+                forEachBatchItem(batch, flops: m * n * k) { i in
                     let gi = g.data + i * m * n, bi = b.data + i * bStride, dai = da.data + i * m * k
                     if transposeA {
                         // d(Aᵀ) = g · op(B)ᵀ, so dA = op(B) · gᵀ.
@@ -66,11 +66,8 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
                     sgemm(true, false, m: k, n: n, k: batch * m, a.data, g.data, db.data)
                 }
             } else {
-                let bStride = sharedB ? 0 : k * n
-                for i in 0..<batch {
-                    let gi = g.data + i * m * n, ai = a.data + i * m * k, dbi = db.data + i * bStride
-                    // Shared B sums its per-batch gradients (beta 1 after the first).
-                    let beta: Float = sharedB && i > 0 ? 1 : 0
+                func accumulate(_ i: Int, beta: Float) {
+                    let gi = g.data + i * m * n, ai = a.data + i * m * k, dbi = db.data + (sharedB ? 0 : i * k * n)
                     if transposeB {
                         // d(Bᵀ) = op(A)ᵀ · g, so dB = gᵀ · op(A).
                         sgemm(true, transposeA, m: n, n: k, k: m, gi, ai, dbi, beta: beta)
@@ -78,9 +75,27 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
                         sgemm(!transposeA, false, m: k, n: n, k: m, ai, gi, dbi, beta: beta)
                     }
                 }
+                if sharedB {
+                    // One shared B sums its per-item gradients (beta 1 after the first), in order.
+                    for i in 0..<batch { accumulate(i, beta: i == 0 ? 0 : 1) }
+                } else {
+                    forEachBatchItem(batch, flops: m * n * k) { accumulate($0, beta: 0) }
+                }
             }
             gradB = db
         }
         return [gradA, gradB]
+    }
+}
+
+/// Runs `body` for every batch item: small products side by side on single-threaded BLAS (one
+/// item per worker beats splitting tiny GEMMs across cores), large ones in order on threaded BLAS.
+private func forEachBatchItem(_ batch: Int, flops: Int, _ body: (Int) -> Void) {
+    if batch >= 2 && flops <= 128 * 128 * 128 {
+        KernelParallel.forEachChunk(batch) { _, items in
+            for i in items { body(i) }
+        }
+    } else {
+        for i in 0..<batch { body(i) }
     }
 }
