@@ -74,7 +74,7 @@ final class EncoderTests: XCTestCase {
             ParameterGroup(name: "encoder", namedParameters: encoder.namedParameters(), learningRate: 3e-3),
             ParameterGroup(name: "head", namedParameters: head.namedParameters(), learningRate: 3e-3),
         ])
-        for _ in 0..<40 {
+        for _ in 0..<20 {
             encoder.zeroGrad()
             head.zeroGrad()
             crossEntropy(logits: head(encoder(images)), labels: labels).backward()
