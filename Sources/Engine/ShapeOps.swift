@@ -40,7 +40,11 @@ extension Tensor {
                 if step == 1 {
                     o.update(from: i, count: inner)
                 } else {
-                    for j in 0..<inner { o[j] = i[j * step] }
+                    var source = i
+                    for j in 0..<inner {
+                        o[j] = source.pointee
+                        source += step
+                    }
                 }
             }
         }
