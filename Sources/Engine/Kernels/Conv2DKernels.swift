@@ -1,13 +1,18 @@
 import CBLAS
 
-/// Convolution over channels-first images as per-image GEMMs: `output_n[O, P] = weight[O, C·kh·kw] ·
-/// columns_n[C·kh·kw, P]` (P = output pixels), with the columns built by im2col, except for 1x1 stride-1
-/// convolutions, whose columns are the image itself. Images are split over the workers; each worker owns
-/// one column buffer and calls single-threaded BLAS.
+/// Convolution over channels-first images as GEMMs, `output_n[O, P] = weight[O, C·kh·kw] · columns_n[C·kh·kw, P]`
+/// (P = output pixels). Three column schemes: 1x1 stride-1 convolutions use the image itself; other
+/// stride-1 convolutions use `Conv2DWide` (contiguous slices of a padded image, several images per GEMM);
+/// strided ones use im2col per image. Images are split over the workers, each with its own scratch and
+/// single-threaded BLAS.
 public enum Conv2DKernels {
     /// Writes `output` (`geometry.outputCount` floats); `bias` has `outChannels` floats when given.
     public static func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                                output: UnsafeMutablePointer<Float>, geometry g: Conv2DGeometry) {
+        if g.stride == 1 && !g.isPointwise {
+            Conv2DWide(g).forward(input: input, weight: weight, bias: bias, output: output)
+            return
+        }
         let patch = g.patchSize, plane = g.outputPlane
         let inputStride = g.inChannels * g.inputPlane, outputStride = g.outChannels * plane
         KernelParallel.forEachChunk(g.batch) { _, images in
@@ -37,9 +42,7 @@ public enum Conv2DKernels {
                                 outputGrad: UnsafePointer<Float>, geometry g: Conv2DGeometry,
                                 inputGrad: UnsafeMutablePointer<Float>?, weightGrad: UnsafeMutablePointer<Float>?,
                                 biasGrad: UnsafeMutablePointer<Float>?) {
-        let patch = g.patchSize, plane = g.outputPlane, outC = g.outChannels
-        let inputStride = g.inChannels * g.inputPlane, outputStride = outC * plane
-        let workers = KernelParallel.workerCount
+        let workers = KernelParallel.workerCount, outC = g.outChannels
         // Per-worker partial sums of the weight and bias gradients, reduced after the parallel pass.
         let weightPartials = weightGrad == nil ? nil : UnsafeMutablePointer<Float>.allocate(capacity: workers * g.weightCount)
         let biasPartials = biasGrad == nil ? nil : UnsafeMutablePointer<Float>.allocate(capacity: workers * outC)
@@ -47,6 +50,23 @@ public enum Conv2DKernels {
         biasPartials?.initialize(repeating: 0, count: workers * outC)
         defer { weightPartials?.deallocate(); biasPartials?.deallocate() }
 
+        if g.stride == 1 && !g.isPointwise {
+            Conv2DWide(g).backward(input: input, weight: weight, outputGrad: outputGrad, inputGrad: inputGrad,
+                                   weightPartials: weightPartials, biasPartials: biasPartials)
+        } else {
+            perImageBackward(input: input, weight: weight, outputGrad: outputGrad, geometry: g, inputGrad: inputGrad,
+                             weightPartials: weightPartials, biasPartials: biasPartials)
+        }
+        if let weightGrad, let weightPartials { sumPartials(weightPartials, workers: workers, count: g.weightCount, into: weightGrad) }
+        if let biasGrad, let biasPartials { sumPartials(biasPartials, workers: workers, count: outC, into: biasGrad) }
+    }
+
+    private static func perImageBackward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                         outputGrad: UnsafePointer<Float>, geometry g: Conv2DGeometry,
+                                         inputGrad: UnsafeMutablePointer<Float>?, weightPartials: UnsafeMutablePointer<Float>?,
+                                         biasPartials: UnsafeMutablePointer<Float>?) {
+        let patch = g.patchSize, plane = g.outputPlane, outC = g.outChannels
+        let inputStride = g.inChannels * g.inputPlane, outputStride = outC * plane
         KernelParallel.forEachChunk(g.batch) { worker, images in
             let columns = g.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: patch * plane)
             defer { columns?.deallocate() }
@@ -82,8 +102,6 @@ public enum Conv2DKernels {
                 }
             }
         }
-        if let weightGrad, let weightPartials { sumPartials(weightPartials, workers: workers, count: g.weightCount, into: weightGrad) }
-        if let biasGrad, let biasPartials { sumPartials(biasPartials, workers: workers, count: outC, into: biasGrad) }
     }
 
     private static func sumPartials(_ partials: UnsafePointer<Float>, workers: Int, count: Int,

@@ -8,6 +8,7 @@ enum KernelParallel {
 
     /// `body(worker, range)` for each worker's chunk of `0..<count`; the chunks cover the range in order.
     static func forEachChunk(_ count: Int, minimumPerWorker: Int = 1, _ body: (Int, Range<Int>) -> Void) {
+        BLASKernelSelection.ensureSelected()
         guard count > 0 else { return }
         let workers = max(1, min(workerCount, count / max(1, minimumPerWorker)))
         if workers == 1 {

@@ -12,14 +12,13 @@ public enum SoftmaxKernels {
                                     inputGrad: UnsafeMutablePointer<Float>, rows: Int, columns: Int, scale: Float = 1) {
         KernelParallel.forEachChunk(rows, minimumPerWorker: max(1, (1 << 14) / max(1, columns))) { _, range in
             for r in range {
-                let y = output + r * columns, dy = outputGrad + r * columns, dx = inputGrad + r * columns
-                let dot = VectorMath.sumAndDot(dy, y, count: columns).dot
-                for j in 0..<columns { dx[j] = scale * y[j] * (dy[j] - dot) }
+                backwardRow(output + r * columns, outputGrad + r * columns, inputGrad + r * columns, columns, scale)
             }
         }
     }
 
-    private static func softmaxRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, _ scale: Float) {
+    /// One row; `x` and `y` may be the same buffer.
+    static func softmaxRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, _ scale: Float) {
         var maximum = -Float.infinity
         for j in 0..<n { maximum = Swift.max(maximum, scale * x[j]) }
         if maximum == -.infinity { maximum = 0 }  // an all -inf row becomes zeros rather than NaN
@@ -27,5 +26,12 @@ public enum SoftmaxKernels {
         let total = VectorMath.sum(UnsafePointer(y), count: n)
         let inverse = total > 0 ? 1 / total : 0
         for j in 0..<n { y[j] *= inverse }
+    }
+
+    /// One row of the backward; `dy` and `dx` may be the same buffer.
+    static func backwardRow(_ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
+                            _ n: Int, _ scale: Float) {
+        let dot = VectorMath.sumAndDot(dy, y, count: n).dot
+        for j in 0..<n { dx[j] = scale * y[j] * (dy[j] - dot) }
     }
 }
