@@ -27,7 +27,7 @@ public func * (a: Tensor, b: Tensor) -> Tensor {
 
 public func / (a: Tensor, b: Tensor) -> Tensor {
     let out = broadcastMap("/", a, b, Divide())
-    return recordOp("div", inputs: [a, b], output: out) { g in
+    return recordOp("div", inputs: [a, b], output: out) { [unowned out] g in
         let ga = g / b
         // d(a/b)/db = -(a/b)/b, so the b gradient reuses g/b: -(g/b)·out.
         return [a.isTracked ? ga.summed(toShape: a.shape) : nil,

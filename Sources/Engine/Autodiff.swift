@@ -19,6 +19,21 @@ final class GraphNode {
         inputs = []
         rule = nil
     }
+
+    /// Tears long chains down iteratively: releasing a 10⁵-op graph recursively (tensor → node →
+    /// input tensor → ...) would overflow the stack.
+    deinit {
+        rule = nil
+        var pending = inputs
+        inputs = []
+        while var tensor = pending.popLast() {
+            if isKnownUniquelyReferenced(&tensor), let node = tensor.node {
+                node.rule = nil
+                pending.append(contentsOf: node.inputs)
+                node.inputs = []
+            }
+        }
+    }
 }
 
 /// Whether ops record a graph. A plain global: ops are issued from one thread at a time
@@ -47,6 +62,9 @@ extension Tensor {
 /// forward values; `backward` gets the output's gradient and returns one gradient per input
 /// (nil = no gradient for that input), each with that input's shape. The node is recorded only when
 /// grad mode is on and some input requires grad (or has a graph). Returns `output`.
+///
+/// A rule that needs the output's values must capture it `[unowned output]`: the output owns the
+/// rule, so a strong capture is a reference cycle that leaks the graph if backward never runs.
 @discardableResult
 public func recordOp(_ name: String, inputs: [Tensor], output: Tensor,
                      backward: @escaping (_ outputGrad: Tensor) -> [Tensor?]) -> Tensor {

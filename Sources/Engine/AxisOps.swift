@@ -74,7 +74,7 @@ extension Tensor {
         let out = Tensor(uninitializedShape: layout.reducedShape(shape, keepDims: keepDims))
         axisLogSumExp(data, out.data, layout)
         let input = self
-        return recordOp("logSumExp", inputs: [self], output: out) { g in
+        return recordOp("logSumExp", inputs: [self], output: out) { [unowned out] g in
             // d lse / dx = softmax(x) = exp(x − lse)
             [combineAlongAxis(layout, input, input, out, g, ScaledExpOfDifference())]
         }
@@ -92,7 +92,7 @@ extension Tensor {
             axisLogSumExp(data, lse.data, layout)
             out = combineAlongAxis(layout, self, self, lse, lse, ExpOfDifference())
         }
-        return recordOp("softmax", inputs: [self], output: out) { g in
+        return recordOp("softmax", inputs: [self], output: out) { [unowned out] g in
             if layout.inner == 1 {
                 let dx = Tensor(uninitializedShape: out.shape)
                 SoftmaxKernels.backwardRows(output: out.data, outputGrad: g.data, inputGrad: dx.data,
@@ -111,7 +111,7 @@ extension Tensor {
         let lse = Tensor(uninitializedShape: [layout.outer * layout.inner])
         axisLogSumExp(data, lse.data, layout)
         let out = combineAlongAxis(layout, self, self, lse, lse, Difference())
-        return recordOp("logSoftmax", inputs: [self], output: out) { g in
+        return recordOp("logSoftmax", inputs: [self], output: out) { [unowned out] g in
             // dx = g − softmax ⊙ Σ g
             let total = g.sum(axes: [layout.axis], keepDims: true)
             return [combineAlongAxis(layout, out, g, total, total, LogSoftmaxGradient())]

@@ -12,7 +12,7 @@ protocol DifferentiableFunction: UnaryFunction {
 /// y = f(x) elementwise, recorded with f's derivative.
 func elementwise<F: DifferentiableFunction>(_ x: Tensor, _ f: F) -> Tensor {
     let out = unaryMap(x, f)
-    return recordOp(F.name, inputs: [x], output: out) { g in
+    return recordOp(F.name, inputs: [x], output: out) { [unowned out] g in
         let dx = Tensor(uninitializedShape: x.shape)
         let pg = g.data, px = x.data, py = out.data, pd = dx.data
         Parallel.ranges(x.count, grain: elementwiseGrain) { range in

@@ -54,6 +54,31 @@ final class AutodiffTests: XCTestCase {
         XCTAssertNil(x.grad)
     }
 
+    func testAGraphDroppedWithoutBackwardIsFreed() {
+        weak var weakOutput: Tensor?
+        weak var weakIntermediate: Tensor?
+        do {
+            let x = Tensor(shape: [3], values: [1, 2, 3])
+            x.requiresGrad = true
+            let hidden = exp(x)
+            let output = hidden.softmax(axis: 0) / hidden
+            weakIntermediate = hidden
+            weakOutput = output
+        }
+        XCTAssertNil(weakOutput, "rules must not retain their own output")
+        XCTAssertNil(weakIntermediate)
+    }
+
+    func testDroppingADeepGraphDoesNotOverflowTheStack() {
+        let w = Tensor(scalar: 1)
+        w.requiresGrad = true
+        var h = w
+        for _ in 0..<100_000 { h = h + w }
+        XCTAssertEqual(h.scalar, 100_001)
+        h = w  // releases the whole chain without backward()
+        XCTAssertNil(w.node)
+    }
+
     func testDetachedCopiesValuesWithoutGraph() {
         let x = Tensor(shape: [2], values: [1, 2])
         x.requiresGrad = true
