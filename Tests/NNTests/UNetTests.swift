@@ -64,6 +64,48 @@ final class UNetTests: XCTestCase {
         XCTAssertTrue(out.allFinite)
     }
 
+    /// PyTorch defaults everywhere (|w|, |b| ≤ 1/√fan_in and using the range), GroupNorm 1/0, output conv 0.
+    func testInitialisationStatistics() {
+        var rng = Philox(seed: 7)
+        let unet = UNet(preset: .s, imageChannels: 1, imageSize: 28, latentDim: 32, numClasses: 10, rng: &rng)
+        for module in unet.modules() where module !== unet.cout {
+            let (weight, bias, fanIn): (Tensor?, Tensor?, Int)
+            switch module {
+            case let conv as Conv2d: (weight, bias, fanIn) = (conv.weight, conv.bias, conv.inChannels * conv.kernelSize * conv.kernelSize)
+            case let linear as Linear: (weight, bias, fanIn) = (linear.weight, linear.bias, linear.inFeatures)
+            case let norm as GroupNorm:
+                XCTAssertEqual(Set(norm.weight.values), [1])
+                XCTAssertEqual(Set(norm.bias.values), [0])
+                continue
+            default: continue
+            }
+            let bound = 1 / Float(fanIn).squareRoot()
+            for tensor in [weight, bias].compactMap({ $0 }) {
+                let largest = tensor.values.map(abs).max()!
+                XCTAssertLessThanOrEqual(largest, bound)
+                if tensor.count >= 64 { XCTAssertGreaterThan(largest, 0.8 * bound) }
+            }
+        }
+        XCTAssertEqual(Set(unet.cout.weight.values + unet.cout.bias.values), [0])
+    }
+
+    func testDropoutDrawsFromTheGivenGeneratorInTraining() {
+        var rng = Philox(seed: 8)
+        let unet = UNet(preset: .xs, imageChannels: 1, imageSize: 8, latentDim: 0, numClasses: 0, dropout: 0.3, rng: &rng)
+        randomize(unet.cout.weight, rng: &rng)
+        let xt = Tensor.normal([2, 1, 8, 8], rng: &rng)
+        let tau = Tensor(shape: [2], values: [0.2, 0.6])
+        var a = Philox(seed: 1), b = Philox(seed: 1), c = Philox(seed: 2)
+        let first = unet(xt: xt, tau: tau, latent: nil, labelsOneHot: nil, rng: &a).values
+        XCTAssertEqual(first, unet(xt: xt, tau: tau, latent: nil, labelsOneHot: nil, rng: &b).values)
+        XCTAssertNotEqual(first, unet(xt: xt, tau: tau, latent: nil, labelsOneHot: nil, rng: &c).values)
+        XCTAssertTrue(unet.usesDropout)
+        unet.eval()
+        XCTAssertFalse(unet.usesDropout)
+        XCTAssertEqual(unet(xt: xt, tau: tau, latent: nil, labelsOneHot: nil).values,
+                       unet(xt: xt, tau: tau, latent: nil, labelsOneHot: nil, rng: &c).values)
+    }
+
     func testGradientsMatchFiniteDifferencesAtPresetXs() {
         var rng = Philox(seed: 6)
         let unet = UNet(preset: .xs, imageChannels: 1, imageSize: 8, latentDim: 16, numClasses: 3, rng: &rng)
