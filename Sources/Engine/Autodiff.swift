@@ -163,9 +163,7 @@ private struct GradientAccumulator {
         if existing.owned {
             addInPlace(existing.tensor, gradient)
         } else {
-            let sum = existing.tensor.detached()
-            addInPlace(sum, gradient)
-            entries[key] = (sum, true)
+            entries[key] = (zipMap(existing.tensor, gradient, Add()), true)
         }
     }
 
