@@ -1,0 +1,61 @@
+/// Row kernels of the posterior (LZN-ALGORITHM §1.3, Appendix B), one query row at a time.
+/// `Src` is the precision of the score row (float64 for small-t float32 evaluations), `T` the
+/// precision of the flow.
+enum PosteriorRows {
+    /// exp(x) is exactly 0 in T below this; skipping those exps is free accuracy-wise.
+    @inline(__always)
+    static func underflowBound<T: FlowScalar>(_: T.Type) -> Double {
+        T.logarithm(T.leastNonzeroMagnitude).doubleValue - 1
+    }
+
+    /// Turns the raw products `scores[j]` = x·a_j into the row's normalised posterior `out[j]`:
+    /// s_j = scale·scores[j] + bias[j], shifted by the row max, exponentiated and normalised.
+    /// `scores` is overwritten with s_j; `out` may alias `scores` when Src == T.
+    @_specialize(where Src == Float, T == Float)
+    @_specialize(where Src == Double, T == Float)
+    @_specialize(where Src == Double, T == Double)
+    static func softmax<Src: FlowScalar, T: FlowScalar>(
+        scores: UnsafeMutablePointer<Src>, bias: UnsafePointer<Src>, scale: Src, count n: Int,
+        out: UnsafeMutablePointer<T>
+    ) {
+        var maxScore = -Src.infinity
+        for j in 0..<n {
+            let s = scale * scores[j] + bias[j]
+            scores[j] = s
+            if s > maxScore { maxScore = s }
+        }
+        let floor = Src(underflowBound(T.self))
+        var sum: Src = 0
+        for j in 0..<n {
+            let shifted = scores[j] - maxScore
+            let p: Src = shifted > floor ? Src.exponential(shifted) : 0
+            sum += p
+            out[j] = T(p.doubleValue)
+        }
+        let inverse = T((1 / sum).doubleValue)
+        for j in 0..<n { out[j] *= inverse }
+    }
+
+    /// The VJP of the posterior through the scores for one row. On entry `upstream[j]` holds
+    /// u_j = a_j·g_m + g_π,j and `probabilities` the row's π. On exit `weightedOut[j]` holds
+    /// (c/t²)·g_s,j with g_s,j = π_j (u_j − Σ_k π_k u_k), `upstream` holds π (for the stacked
+    /// anchor-gradient GEMM), and the return value is Σ_j g_s,j.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    static func scoreGradient<T: FlowScalar>(
+        probabilities: UnsafePointer<T>, upstream: UnsafeMutablePointer<T>, count n: Int,
+        factor: T, weightedOut: UnsafeMutablePointer<T>
+    ) -> Double {
+        var mean = 0.0
+        for j in 0..<n { mean += (probabilities[j] * upstream[j]).doubleValue }
+        let rho = T(mean)
+        var total = 0.0
+        for j in 0..<n {
+            let g = probabilities[j] * (upstream[j] - rho)
+            total += g.doubleValue
+            weightedOut[j] = factor * g
+            upstream[j] = probabilities[j]
+        }
+        return total
+    }
+}
