@@ -5,15 +5,16 @@ import Foundation
 /// (reference computations, gradient checks, float64 `.npy` inputs).
 ///
 /// The requirements are the few primitives the flows need from each precision: BLAS level-2/3
-/// products, `exp`/`log`, and whether the distance matrix must be widened to float64 at small t
-/// (LZN-ALGORITHM §1.8: the GEMM expansion of ‖x − c·a‖² cancels catastrophically in float32).
+/// products and `exp`/`log`. Whatever the element type, a flow keeps its states and gradient
+/// accumulators in float64; `Float` only selects float32 GEMMs where they are accurate (see
+/// `FlowField`).
 public protocol FlowScalar: BinaryFloatingPoint, Sendable where Self.RawSignificand: FixedWidthInteger {
     init(_ value: Double)
     var doubleValue: Double { get }
     static func exponential(_ x: Self) -> Self
     static func logarithm(_ x: Self) -> Self
-    /// True when small-t distance matrices must be accumulated in float64 (§1.8).
-    static var needsWideDistances: Bool { get }
+    /// True for `Float`: the flow may evaluate its posterior with float32 GEMMs.
+    static var isSinglePrecision: Bool { get }
     /// Row-major C[m×n] = alpha · op(A) · op(B) + beta · C with op(A) m×k, op(B) k×n.
     static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Self,
                      a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
@@ -30,7 +31,7 @@ extension Float: FlowScalar {
     public var doubleValue: Double { Double(self) }
     @inline(__always) public static func exponential(_ x: Float) -> Float { Foundation.exp(x) }
     @inline(__always) public static func logarithm(_ x: Float) -> Float { Foundation.log(x) }
-    public static var needsWideDistances: Bool { true }
+    public static var isSinglePrecision: Bool { true }
 
     public static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
@@ -51,7 +52,7 @@ extension Double: FlowScalar {
     public var doubleValue: Double { self }
     @inline(__always) public static func exponential(_ x: Double) -> Double { Foundation.exp(x) }
     @inline(__always) public static func logarithm(_ x: Double) -> Double { Foundation.log(x) }
-    public static var needsWideDistances: Bool { false }
+    public static var isSinglePrecision: Bool { false }
 
     public static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Double,
                             a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,

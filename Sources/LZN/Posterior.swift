@@ -16,17 +16,14 @@ public struct LatentPosterior<T: FlowScalar>: Equatable, Sendable {
             throw LatentFlowError.invalidParameter(name: "t", reason: "must be in (0, 1], got \(t)")
         }
         let b = x.rows, d = x.columns, n = anchors.rows
-        let workspace = PosteriorWorkspace(anchors: AnchorSet(anchors, weights: weights), batch: b)
-        var mean = [T](repeating: 0, count: b * d)
-        x.values.withUnsafeBufferPointer { xb in
-            mean.withUnsafeMutableBufferPointer { mb in
-                workspace.evaluate(x: xb.baseAddress!, t: t, mean: mb.baseAddress!)
-            }
+        let field = FlowField(anchors: anchors, weights: weights, batch: b)
+        let points = x.values.map(\.doubleValue)
+        var mean = [Double](repeating: 0, count: b * d)
+        let pi = points.withUnsafeBufferPointer { xb in
+            mean.withUnsafeMutableBufferPointer { mb in field.evaluate(x: xb.baseAddress!, t: t, mean: mb.baseAddress!) }
         }
-        probabilities = FlowMatrix(rows: b, columns: n,
-                                   values: Array(UnsafeBufferPointer(start: workspace.probabilities, count: b * n)))
-        self.mean = FlowMatrix(rows: b, columns: d, values: mean)
-        let inverseT = T(1 / t)
-        velocity = FlowMatrix(rows: b, columns: d, values: zip(x.values, mean).map { ($0 - $1) * inverseT })
+        probabilities = FlowMatrix(rows: b, columns: n, values: (0..<(b * n)).map { T(pi[$0]) })
+        self.mean = FlowMatrix(rows: b, columns: d, values: mean.map { T($0) })
+        velocity = FlowMatrix(rows: b, columns: d, values: zip(points, mean).map { T(($0 - $1) / t) })
     }
 }

@@ -1,6 +1,4 @@
 /// Row kernels of the posterior (LZN-ALGORITHM §1.3, Appendix B), one query row at a time.
-/// `Src` is the precision of the score row (float64 for small-t float32 evaluations), `T` the
-/// precision of the flow.
 enum PosteriorRows {
     /// exp(x) is exactly 0 in T below this; skipping those exps is free accuracy-wise.
     @inline(__always)
@@ -8,32 +6,27 @@ enum PosteriorRows {
         T.logarithm(T.leastNonzeroMagnitude).doubleValue - 1
     }
 
-    /// Turns the raw products `scores[j]` = x·a_j into the row's normalised posterior `out[j]`:
-    /// s_j = scale·scores[j] + bias[j], shifted by the row max, exponentiated and normalised.
-    /// `scores` is overwritten with s_j; `out` may alias `scores` when Src == T.
-    @_specialize(where Src == Float, T == Float)
-    @_specialize(where Src == Double, T == Float)
-    @_specialize(where Src == Double, T == Double)
-    static func softmax<Src: FlowScalar, T: FlowScalar>(
-        scores: UnsafeMutablePointer<Src>, bias: UnsafePointer<Src>, scale: Src, count n: Int,
-        out: UnsafeMutablePointer<T>
-    ) {
-        var maxScore = -Src.infinity
+    /// Turns the raw products `scores[j]` = x·a_j of one row into its normalised posterior, in
+    /// place: s_j = scale·scores[j] + bias[j], shifted by the row max, exponentiated, normalised.
+    @_specialize(where P == Float)
+    @_specialize(where P == Double)
+    static func softmax<P: FlowScalar>(scores: UnsafeMutablePointer<P>, bias: UnsafePointer<P>, scale: P, count n: Int) {
+        var maxScore = -P.infinity
         for j in 0..<n {
             let s = scale * scores[j] + bias[j]
             scores[j] = s
             if s > maxScore { maxScore = s }
         }
-        let floor = Src(underflowBound(T.self))
-        var sum: Src = 0
+        let floor = P(underflowBound(P.self))
+        var sum = 0.0
         for j in 0..<n {
             let shifted = scores[j] - maxScore
-            let p: Src = shifted > floor ? Src.exponential(shifted) : 0
-            sum += p
-            out[j] = T(p.doubleValue)
+            let p: P = shifted > floor ? P.exponential(shifted) : 0
+            sum += p.doubleValue
+            scores[j] = p
         }
-        let inverse = T((1 / sum).doubleValue)
-        for j in 0..<n { out[j] *= inverse }
+        let inverse = P(1 / sum)
+        for j in 0..<n { scores[j] *= inverse }
     }
 
     /// The VJP of the posterior through the scores for one row. On entry `upstream[j]` holds

@@ -21,8 +21,8 @@ public struct ReverseLatentFlow<T: FlowScalar> {
     public let selectedProbabilities: FlowMatrix<T>?
     /// argmax_j π[last][b, j] per row (§2.5 `ode_error`).
     public let lastMostProbable: [Int]
-    let flow: MultistepFlow<T>
-    let states: [T]
+    let flow: MultistepFlow
+    let states: [Double]
 
     public init(start: FlowMatrix<T>, targetAnchors: FlowMatrix<T>, weights: [T]? = nil,
                 solver: LatentSolver, steps: Int, recording: ProbabilityRecording = .all,
@@ -44,15 +44,15 @@ public struct ReverseLatentFlow<T: FlowScalar> {
             }
         }
         let schedule = solver.reverseSchedule(steps: steps)
-        flow = MultistepFlow(schedule: schedule, anchors: AnchorSet(targetAnchors, weights: weights), batch: b)
+        flow = MultistepFlow(schedule: schedule, field: FlowField(anchors: targetAnchors, weights: weights, batch: b))
         var all: [FlowMatrix<T>] = []
         var selected: [T] = []
         var mostProbable = [Int](repeating: 0, count: b)
-        let run = flow.run(start: start.values, keepStates: keepTrajectory) { evaluation, pi in
+        let run = flow.run(start: start.values.map(\.doubleValue), keepStates: keepTrajectory) { evaluation, pi in
             switch recording {
             case .none: break
-            case .all: all.append(FlowMatrix(rows: b, columns: n, values: Array(UnsafeBufferPointer(start: pi, count: b * n))))
-            case .columns(let columns): for row in 0..<b { selected.append(pi[row * n + columns[row]]) }
+            case .all: all.append(FlowMatrix(rows: b, columns: n, values: (0..<(b * n)).map { T(pi[$0]) }))
+            case .columns(let columns): for row in 0..<b { selected.append(T(pi[row * n + columns[row]])) }
             }
             if evaluation == steps - 1 {
                 for row in 0..<b {
@@ -71,7 +71,7 @@ public struct ReverseLatentFlow<T: FlowScalar> {
         }
         lastMostProbable = mostProbable
         states = run.states
-        final = FlowMatrix(rows: b, columns: start.columns, values: run.final)
+        final = FlowMatrix(rows: b, columns: start.columns, values: run.final.map { T($0) })
     }
 
     /// Vector–Jacobian product: gradients of Σ finalGradient ⊙ final + Σ_k Σ g_π[k] ⊙ π[k] with
@@ -93,11 +93,14 @@ public struct ReverseLatentFlow<T: FlowScalar> {
             throw LatentFlowError.invalidParameter(name: "probability gradient entry",
                                                    reason: "(\(entry.row), \(entry.column)) is outside \(final.rows)×\(flow.anchorCount)")
         }
-        let (startGradient, anchorGradient) = flow.backward(states: states, finalGradient: finalGradient?.values,
-                                                             probabilityGradients: probabilityGradients)
+        let entries = probabilityGradients.map { evaluation in
+            evaluation.map { ProbabilityGradientEntry(row: $0.row, column: $0.column, value: $0.value.doubleValue) }
+        }
+        let (startGradient, anchorGradient) = flow.backward(states: states, finalGradient: finalGradient?.values.map(\.doubleValue),
+                                                             probabilityGradients: entries)
         return ReverseFlowGradients(
-            start: FlowMatrix(rows: final.rows, columns: final.columns, values: startGradient),
-            targetAnchors: FlowMatrix(rows: flow.anchorCount, columns: final.columns, values: anchorGradient))
+            start: FlowMatrix(rows: final.rows, columns: final.columns, values: startGradient.map { T($0) }),
+            targetAnchors: FlowMatrix(rows: flow.anchorCount, columns: final.columns, values: anchorGradient.map { T($0) }))
     }
 }
 

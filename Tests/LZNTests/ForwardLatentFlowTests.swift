@@ -1,0 +1,80 @@
+import XCTest
+@testable import LZN
+
+final class ForwardLatentFlowTests: XCTestCase {
+    private let a = FlowMatrix<Double>([[1, -2, 0.5]])
+    private let z = FlowMatrix<Double>([[0.3, 0.1, -1.2]])
+
+    func testSingleAnchorEulerForwardReturnsThePrior() throws {  // C2
+        for steps in [1, 7, 20] {
+            let flow = try ForwardLatentFlow(ownAnchors: a, anchorSet: a, prior: z, solver: .euler, steps: steps)
+            assertClose(flow.latents, [[0.3, 0.1, -1.2]], tolerance: 1e-9, "K = \(steps)")
+            let single = try ForwardLatentFlow(ownAnchors: a.converted(to: Float.self), anchorSet: a.converted(),
+                                               prior: z.converted(), solver: .euler, steps: steps)
+            assertClose(single.latents, [[0.3, 0.1, -1.2]], tolerance: 2e-4, "float32 K = \(steps)")
+        }
+    }
+
+    func testSingleAnchorDPMForwardEndsAtTimePoint999() throws {  // C3
+        for order in 1...3 {
+            let flow = try ForwardLatentFlow(ownAnchors: a, anchorSet: a, prior: z, solver: .dpmSolver(order: order), steps: 20)
+            assertClose(flow.latents, [[0.3007, 0.0979, -1.1983]], tolerance: 1e-9, "order \(order)")
+        }
+    }
+
+    func testEulerForwardTwentyStepsMatchesChecklist() throws {  // C6
+        let expected = [[0.794624, -0.706361], [-0.180410, -0.135870], [-0.271773, 1.372681]]
+        let flow = try ForwardLatentFlow(ownAnchors: ChecklistData.anchors, anchorSet: ChecklistData.anchors,
+                                         prior: ChecklistData.prior, solver: .euler, steps: 20)
+        assertClose(flow.latents, expected, tolerance: 1e-6)
+        let single = try ForwardLatentFlow(ownAnchors: ChecklistData.anchors.converted(to: Float.self),
+                                           anchorSet: ChecklistData.anchors.converted(), prior: ChecklistData.prior.converted(),
+                                           solver: .euler, steps: 20)
+        assertClose(single.latents, expected, tolerance: 1e-4)
+    }
+
+    func testDPMSolverForwardMatchesChecklist() throws {  // C7
+        let twenty = [[0.846047, -0.735202], [-0.242296, -0.172735], [-0.270293, 1.430173]]
+        let five = [[0.778866, -0.677801], [-0.238260, -0.153752], [-0.266153, 1.303038]]
+        for (steps, expected) in [(20, twenty), (5, five)] {
+            let flow = try ForwardLatentFlow(ownAnchors: ChecklistData.anchors, anchorSet: ChecklistData.anchors,
+                                             prior: ChecklistData.prior, solver: .dpmSolver(order: 3), steps: steps)
+            assertClose(flow.latents, expected, tolerance: 1e-6, "S = \(steps)")
+            let single = try ForwardLatentFlow(ownAnchors: ChecklistData.anchors.converted(to: Float.self),
+                                               anchorSet: ChecklistData.anchors.converted(), prior: ChecklistData.prior.converted(),
+                                               solver: .dpmSolver(order: 3), steps: steps)
+            assertClose(single.latents, expected, tolerance: 1e-4, "float32 S = \(steps)")
+        }
+    }
+
+    /// C14: for N = 256 random anchors the 20-step Euler latents look standard normal.
+    func testBatchLatentsLookGaussian() throws {
+        var random = TestRandom(seed: 21)
+        for d in [64, 200] {
+            let anchors = random.matrix(256, d).converted(to: Float.self)
+            let prior = random.matrix(256, d).converted(to: Float.self)
+            let latents = try ForwardLatentFlow(ownAnchors: anchors, anchorSet: anchors, prior: prior,
+                                                solver: .euler, steps: 20, keepTrajectory: false).latents
+            let values = latents.values.map(\.doubleValue)
+            let meanSquare = values.reduce(0) { $0 + $1 * $1 } / Double(values.count)
+            XCTAssertGreaterThan(meanSquare, 0.94, "D = \(d)")
+            XCTAssertLessThan(meanSquare, 1.01, "D = \(d)")
+        }
+    }
+
+    func testRejectsMismatchedShapesAndNonFiniteInput() {
+        let anchors = FlowMatrix<Float>([[1, 0], [0, 1]])
+        XCTAssertThrowsError(try ForwardLatentFlow(ownAnchors: anchors, anchorSet: anchors, prior: FlowMatrix([[1, 2]]),
+                                                   solver: .euler, steps: 4)) { error in
+            XCTAssertTrue("\(error)".contains("prior"), "\(error)")
+        }
+        XCTAssertThrowsError(try ForwardLatentFlow(ownAnchors: FlowMatrix([[1, .nan]]), anchorSet: anchors,
+                                                   prior: FlowMatrix([[1, 2]]), solver: .euler, steps: 4)) { error in
+            XCTAssertTrue("\(error)".contains("own anchors"), "\(error)")
+        }
+        XCTAssertThrowsError(try ForwardLatentFlow(ownAnchors: anchors, anchorSet: anchors, prior: anchors,
+                                                   solver: .dpmSolver(order: 4), steps: 4))
+        XCTAssertThrowsError(try ForwardLatentFlow(ownAnchors: anchors, anchorSet: anchors, prior: anchors,
+                                                   solver: .euler, steps: 0))
+    }
+}
