@@ -78,3 +78,29 @@ final class ForwardLatentFlowTests: XCTestCase {
                                                    solver: .euler, steps: 0))
     }
 }
+
+final class ForwardLatentFlowFixtureTests: XCTestCase {
+    /// Every `*_fwd_*` case: latents within 3e-3 relative L2, anchor gradients within 1.5e-2
+    /// (float32; the float64 path must be far closer).
+    func testMatchesEveryForwardFixture() throws {
+        let cases = try LatentFlowFixture.all().filter(\.isForward)
+        XCTAssertGreaterThanOrEqual(cases.count, 5)
+        for fixture in cases {
+            try check(fixture, as: Float.self, latentTolerance: 3e-3, gradientTolerance: 1.5e-2)
+            try check(fixture, as: Double.self, latentTolerance: 1e-7, gradientTolerance: 1e-6)
+        }
+    }
+
+    private func check<T: FlowScalar>(_ fixture: LatentFlowFixture, as _: T.Type, latentTolerance: Double,
+                                      gradientTolerance: Double) throws {
+        let anchors: FlowMatrix<T> = try fixture.matrix("anchors")
+        let flow = try ForwardLatentFlow(ownAnchors: anchors, anchorSet: anchors, prior: try fixture.matrix("prior"),
+                                         solver: fixture.solver, steps: fixture.steps)
+        let latentError = relativeL2(flow.latents.values, try fixture.doubles("latent"))
+        let gradients = try flow.gradients(latentGradient: try fixture.matrix("upstream"))
+        let gradientError = relativeL2(gradients.anchors.values, try fixture.doubles("grad_anchors"))
+        print("fixture \(fixture.name) \(T.self): latent rel L2 \(latentError), grad rel L2 \(gradientError)")
+        XCTAssertLessThan(latentError, latentTolerance, "\(fixture.name) \(T.self) latent")
+        XCTAssertLessThan(gradientError, gradientTolerance, "\(fixture.name) \(T.self) grad_anchors")
+    }
+}
