@@ -102,3 +102,28 @@ final class AlignmentLossesTests: XCTestCase {
         XCTAssertLessThan(startError, gradientTolerance, "\(fixture.name) \(T.self) grad_start")
     }
 }
+
+final class AlignmentLossesGradientTests: XCTestCase {
+    func testLossGradientsMatchFiniteDifferences() throws {
+        var random = TestRandom(seed: 43)
+        let latents = random.matrix(5, 3), targets = random.matrix(5, 3), labelAnchors = random.matrix(3, 3)
+        let labels = [0, 2, 1, 0, 2]
+        let weights: [Double] = try classWeights(labels: labels, classCount: 3)
+        let assignment = try AssignmentLoss(latents: latents, targetAnchors: targets, steps: 10)
+        let ag = try assignment.gradients(lossGradient: 2)
+        assertClose(ag.start.values, try numericalGradient(of: latents) {
+            2 * (try AssignmentLoss(latents: $0, targetAnchors: targets, steps: 10).loss)
+        }, tolerance: 1e-6)
+        assertClose(ag.targetAnchors.values, try numericalGradient(of: targets) {
+            2 * (try AssignmentLoss(latents: latents, targetAnchors: $0, steps: 10).loss)
+        }, tolerance: 1e-6)
+        let label = try LabelLoss(latents: latents, labelAnchors: labelAnchors, labels: labels, weights: weights, steps: 30)
+        let lg = try label.gradients()
+        assertClose(lg.start.values, try numericalGradient(of: latents) {
+            try LabelLoss(latents: $0, labelAnchors: labelAnchors, labels: labels, weights: weights, steps: 30).loss
+        }, tolerance: 1e-6)
+        assertClose(lg.targetAnchors.values, try numericalGradient(of: labelAnchors) {
+            try LabelLoss(latents: latents, labelAnchors: $0, labels: labels, weights: weights, steps: 30).loss
+        }, tolerance: 1e-6)
+    }
+}

@@ -59,3 +59,18 @@ struct TestRandom {
         FlowMatrix(rows: rows, columns: columns, values: (0..<(rows * columns)).map { _ in scale * normal() })
     }
 }
+
+/// Central finite differences of a scalar function of a matrix, in float64.
+func numericalGradient(of matrix: FlowMatrix<Double>, step: Double = 1e-6,
+                       _ f: (FlowMatrix<Double>) throws -> Double) rethrows -> [Double] {
+    try (0..<matrix.values.count).map { i in
+        var plus = matrix, minus = matrix
+        plus.values[i] += step
+        minus.values[i] -= step
+        return (try f(plus) - f(minus)) / (2 * step)
+    }
+}
+
+func dot(_ a: FlowMatrix<Double>, _ b: FlowMatrix<Double>) -> Double {
+    zip(a.values, b.values).reduce(0) { $0 + $1.0 * $1.1 }
+}

@@ -76,3 +76,34 @@ final class ReverseLatentFlowTests: XCTestCase {
         XCTAssertTrue(flow.final.values.allSatisfy(\.isFinite))
     }
 }
+
+final class ReverseLatentFlowGradientTests: XCTestCase {
+    /// Analytic VJPs of the reverse solvers (with and without weights, gradients on the end point
+    /// and on several evaluations' probabilities) against float64 central differences.
+    func testGradientsMatchFiniteDifferences() throws {
+        var random = TestRandom(seed: 41)
+        let start = random.matrix(3, 2), anchors = random.matrix(4, 2), upstream = random.matrix(3, 2)
+        let probabilityWeights = random.matrix(1, 12)
+        for solver in [LatentSolver.euler, .dpmSolver(order: 3)] {
+            for weights in [nil, [0.4, 0.1, 0.0, 0.5]] as [[Double]?] {
+                let steps = 8
+                let picks = [(2, 0, 1), (5, 1, 3), (7, 2, 0), (5, 0, 0)]
+                func loss(_ start: FlowMatrix<Double>, _ anchors: FlowMatrix<Double>) throws -> Double {
+                    let flow = try ReverseLatentFlow(start: start, targetAnchors: anchors, weights: weights, solver: solver, steps: steps)
+                    var value = dot(flow.final, upstream)
+                    for (i, (k, b, j)) in picks.enumerated() { value += probabilityWeights.values[i] * flow.probabilities[k][b, j] }
+                    return value
+                }
+                let flow = try ReverseLatentFlow(start: start, targetAnchors: anchors, weights: weights, solver: solver, steps: steps)
+                var entries = [[ProbabilityGradientEntry<Double>]](repeating: [], count: steps)
+                for (i, (k, b, j)) in picks.enumerated() {
+                    entries[k].append(ProbabilityGradientEntry(row: b, column: j, value: probabilityWeights.values[i]))
+                }
+                let gradients = try flow.gradients(finalGradient: upstream, probabilityGradients: entries)
+                let label = "\(solver) weights \(weights ?? [])"
+                assertClose(gradients.start.values, try numericalGradient(of: start) { try loss($0, anchors) }, tolerance: 1e-6, label)
+                assertClose(gradients.targetAnchors.values, try numericalGradient(of: anchors) { try loss(start, $0) }, tolerance: 1e-6, label)
+            }
+        }
+    }
+}
