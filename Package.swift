@@ -55,7 +55,7 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["Engine", "ArrayFormats", "Store", "CJPEG", "CZlib"]),
 
         // Pipeline and stages.
-        .target(name: "Pipeline", dependencies: ["Store"]),
+        .target(name: "Pipeline", dependencies: ["Store", "StageKit", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "StageKit", dependencies: ["Store", "ArrayFormats"]),
         .target(name: "Training", dependencies: ["Engine", "NN", "LZN", "Datasets", "StageKit", "Store"]),
         .target(name: "Evaluation", dependencies: ["Engine", "NN", "LZN", "Datasets", "StageKit", "Store", "ArrayFormats", "CBLAS", "Training"]),
@@ -78,7 +78,7 @@ let package = Package(
         .testTarget(name: "ArrayFormatsTests", dependencies: ["ArrayFormats"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "ArrayFormats"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Store", "ArrayFormats", "Engine"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Store"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Store", "StageKit"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "NN", "LZN", "Datasets", "Store", "StageKit"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Engine", "NN", "LZN", "Store", "ArrayFormats", "StageKit"]),
     ],
