@@ -234,7 +234,7 @@ public struct TOMLParser {
             items.append(try value())
             skipBlank()
             if current == "," { advance(); continue }
-            skipBlank()
+            if current == nil { throw fail("unterminated array") }
             guard current == "]" else { throw fail("expected ',' or ']' in array") }
         }
     }
