@@ -55,8 +55,8 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["Engine", "ArrayFormats", "Store", "CJPEG", "CZlib"]),
 
         // Pipeline and stages.
-        .target(name: "Pipeline", dependencies: ["Store", "StageKit", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "StageKit", dependencies: ["Store", "ArrayFormats"]),
+        .target(name: "Pipeline", dependencies: ["Store", "StageKit"]),
+        .target(name: "StageKit", dependencies: ["Store", "ArrayFormats", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Training", dependencies: ["Engine", "NN", "LZN", "Datasets", "StageKit", "Store"]),
         .target(name: "Evaluation", dependencies: ["Engine", "NN", "LZN", "Datasets", "StageKit", "Store", "ArrayFormats", "CBLAS", "Training"]),
 

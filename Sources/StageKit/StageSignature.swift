@@ -1,5 +1,4 @@
 import Crypto
-import StageKit
 
 /// What a stage run's result depends on, and nothing else: the executable's identity (name and
 /// the implementation version it reports with `--describe`), the canonical parameters (all
