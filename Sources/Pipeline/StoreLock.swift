@@ -25,6 +25,7 @@ public final class StoreLock {
     public static func acquire(store: String, purpose: String, wait: Bool,
                                onWait: (String) -> Void = { _ in }) throws -> Outcome {
         let path = lockPath(forStore: store)
+        try? FileManager.default.createDirectory(atPath: (store as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw PipelineError.store("cannot open lock file \(path): \(String(cString: strerror(errno)))") }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {

@@ -28,6 +28,7 @@ public func stageMain(_ stage: Stage, arguments: [String] = Array(CommandLine.ar
             FileHandle.standardError.write(Data("\(name): usage: \(name) --store PATH --stage-run ID\n".utf8))
             exit(StageExit.usage)
         }
+        ParentWatch.start()
         do {
             let store = try Store.open(arguments[s + 1])
             try StageRunner.runRecorded(stage, store: store, stageRun: id)
@@ -47,4 +48,17 @@ public func stageMain(_ stage: Stage, arguments: [String] = Array(CommandLine.ar
         exit(arguments.isEmpty || arguments == ["--help"] ? StageExit.ok : StageExit.usage)
     }
     exit(standalone(arguments))
+}
+
+/// A stage started by the scheduler stops (SIGTERM to itself) when the scheduler dies, even by
+/// SIGKILL, instead of running on as an orphan whose result nobody waits for: the next `run`
+/// redoes it.
+enum ParentWatch {
+    static func start() {
+        let parent = getppid()
+        Thread.detachNewThread {
+            while getppid() == parent { usleep(250_000) }
+            kill(getpid(), SIGTERM)
+        }
+    }
 }
