@@ -11,7 +11,9 @@ public enum PipelineRendering {
     }
 
     public static func dot(_ pipeline: ValidatedPipeline) -> String {
-        func id(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+        func id(_ s: String) -> String {
+            "\"" + s.replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n") + "\""
+        }
         var out = "digraph \(id(pipeline.name)) {\n  rankdir=LR;\n  node [shape=box];\n"
         for stage in pipeline.stages {
             out += "  \(id(stage.name)) [label=\(id("\(stage.name)\n\(stage.description.identity)"))];\n"
