@@ -1,4 +1,5 @@
 import Foundation
+import Store
 
 /// One progress report in the line protocol every stage speaks on stdout:
 ///
@@ -32,16 +33,16 @@ public struct ProgressUpdate: Equatable, Sendable {
     /// Parses a protocol line; nil for any other line (which is then plain log text).
     public init?(line: String) {
         guard line.hasPrefix(Self.prefix),
-              let object = try? JSONSerialization.jsonObject(with: Data(line.dropFirst(Self.prefix.count).utf8)) as? [String: Any],
-              let done = (object["done"] as? NSNumber)?.intValue
+              case .object(let object)? = try? JSON(parsing: String(line.dropFirst(Self.prefix.count))),
+              let done = object["done"]?.intValue
         else { return nil }
         self.done = done
-        self.total = (object["total"] as? NSNumber)?.intValue
-        self.rate = (object["rate"] as? NSNumber)?.doubleValue
-        self.unit = object["unit"] as? String
+        self.total = object["total"]?.intValue
+        self.rate = object["rate"]?.doubleValue
+        self.unit = object["unit"]?.stringValue
         var values: [String: Double] = [:]
         for (k, v) in object where !["done", "total", "rate", "unit"].contains(k) {
-            if let n = v as? NSNumber, !(v is Bool) { values[k] = n.doubleValue }
+            if case .number(let n) = v { values[k] = n }
         }
         self.values = values
     }
