@@ -59,6 +59,17 @@ public final class StageContext {
         try store.recordMetrics(stageRun: stageRunID, metrics)
     }
 
+    /// The artifact name for this computation's intermediate state (e.g. training checkpoints).
+    /// It contains the signature, so only a run of exactly the same computation (same code
+    /// version, parameters and inputs) finds it: put checkpoints under this name, and after an
+    /// interruption the rerun resumes from `latestResumeArtifact()`.
+    public var resumeName: String { "resume/\(description.name)/\(signature)" }
+
+    /// The newest artifact put under `resumeName`, or nil when no earlier attempt left one.
+    public func latestResumeArtifact() throws -> Artifact? {
+        do { return try store.resolve(resumeName) } catch StoreError.artifactNotFound { return nil }
+    }
+
     /// A line of log text (the scheduler stores stdout and stderr as the stage run's log).
     public func log(_ message: String) {
         FileHandle.standardError.write(Data("\(message)\n".utf8))

@@ -79,4 +79,26 @@ final class StageTests: XCTestCase {
         }
         XCTAssertThrowsError(try StageRunner.runRecorded(upper, store: store, stageRun: 99))
     }
+
+    func testAnInterruptedRunLeavesStateTheSameSignatureResumesFrom() throws {
+        let counter = Stage(StageDescription(
+            name: "counter", version: "1", summary: "counts to 4, one step per attempt when told to stop",
+            params: [.bool("stop_early", default: false, doc: "fail after one step"), .int("target", default: 4, doc: "goal")],
+            inputs: [], outputs: [ArtifactSpec("count", kind: "text", doc: "final count")])) { ctx in
+            var count = try ctx.latestResumeArtifact().map { Int(try ctx.store.text(of: $0.id))! } ?? 0
+            while count < ctx.params.int("target") {
+                count += 1
+                _ = try ctx.store.putText(String(count), name: ctx.resumeName)
+                if ctx.params.bool("stop_early") { throw ctx.fail("stopped at \(count)") }
+            }
+            try ctx.setOutput("count", try ctx.store.putText("done at \(count)", name: "count"))
+        }
+        for _ in 0..<2 { XCTAssertThrowsError(try StageRunner.runStandalone(counter, store: store, params: ["stop_early": .bool(true)])) }
+        // A different signature does not see the other computation's state.
+        let other = try StageRunner.runStandalone(counter, store: store, params: ["target": .int(3)])
+        XCTAssertEqual(try store.text(of: other["count"]!.id), "done at 3")
+        XCTAssertThrowsError(try StageRunner.runStandalone(counter, store: store, params: ["stop_early": .bool(true)])) {
+            XCTAssertEqual("\($0)", "counter: stopped at 3", "the third attempt resumed from the second's state")
+        }
+    }
 }
