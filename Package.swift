@@ -78,7 +78,8 @@ let package = Package(
         .testTarget(name: "ArrayFormatsTests", dependencies: ["ArrayFormats"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "ArrayFormats"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Store", "ArrayFormats", "Engine"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Store", "StageKit", "lzn-stage-fixture", "lzn-pipe"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Store", "StageKit", "lzn-stage-fixture", "lzn-pipe",
+                                                      "lzn-ingest", "lzn-train", "lzn-latents", "lzn-generate", "lzn-fid", "lzn-probe"]),
         // A small controllable stage the scheduler's end-to-end tests run (built next to lzn-pipe).
         .executableTarget(name: "lzn-stage-fixture", dependencies: ["StageKit", "Store"], path: "Tests/PipelineFixtures/lzn-stage-fixture"),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "NN", "LZN", "Datasets", "Store", "StageKit"]),
