@@ -222,4 +222,26 @@ final class SchedulerTests: XCTestCase {
         let dot = try h.lznPipe("dag", p, "--dot")
         XCTAssertTrue(dot.stdout.contains(#""a" -> "b" [label="out → source"];"#), dot.stdout)
     }
+
+    func testIndependentStagesRunInParallelWithJobs() throws {
+        let h = try PipelineHarness()
+        let p = try h.write("fan.toml", """
+        [stages.a]
+        run = "lzn-stage-fixture"
+        [stages.b]
+        run = "lzn-stage-fixture"
+        inputs = { source = "a.out" }
+        params = { text = "b", sleep_ms = 1000 }
+        [stages.d]
+        run = "lzn-stage-fixture"
+        inputs = { source = "a.out" }
+        params = { text = "d", sleep_ms = 1000 }
+        """)
+        let out = try h.lznPipe("run", p, "--jobs", "2")
+        XCTAssertEqual(out.exitCode, 0, out.stderr)
+        let lines = out.stdout.split(separator: "\n").map(String.init)
+        let startedD = try XCTUnwrap(lines.firstIndex { $0.contains("▶ d:") })
+        let finishedB = try XCTUnwrap(lines.firstIndex { $0.contains("✓ b:") })
+        XCTAssertLessThan(startedD, finishedB, "d starts while b runs: \(out.stdout)")
+    }
 }
