@@ -64,9 +64,11 @@ public enum Ingest {
             }
             dataset = dataset.subset(size: subsetSize, seed: request.subsetSeed)
         }
-        if let channels = request.channels { dataset = dataset.convertingChannels(to: channels) }
+        // Resize the fewer channels: drop channels before resizing, add them after.
+        let channels = request.channels ?? dataset.channels
+        if channels < dataset.channels { dataset = dataset.convertingChannels(to: channels) }
         if let size = request.size { dataset = dataset.resized(to: size) }
-        return dataset
+        return dataset.convertingChannels(to: channels)
     }
 
     static func validate(_ request: IngestRequest) throws {

@@ -38,11 +38,23 @@ enum NPYImages {
         case .uint8:
             return array.bytes
         case .float32, .float64:
-            let values = array.doubles()
-            if let bad = values.firstIndex(where: { !($0 >= 0 && $0 <= 1) }) {
-                throw DatasetError.invalidPixels(file: file, what: "element \(bad) is \(values[bad]); floats must lie in [0, 1]")
+            let width = array.dtype.byteSize, n = array.count
+            var pixels = [UInt8](repeating: 0, count: n)
+            var bad: (index: Int, value: Double)?
+            array.bytes.withUnsafeBytes { raw in
+                pixels.withUnsafeMutableBufferPointer { out in
+                    for i in 0..<n {
+                        let v = width == 4 ? Double(raw.loadUnaligned(fromByteOffset: 4 * i, as: Float.self))
+                                           : raw.loadUnaligned(fromByteOffset: 8 * i, as: Double.self)
+                        guard v >= 0 && v <= 1 else { bad = (i, v); return }
+                        out[i] = UInt8((v * 255).rounded())
+                    }
+                }
             }
-            return values.map { UInt8(($0 * 255).rounded()) }
+            if let bad {
+                throw DatasetError.invalidPixels(file: file, what: "element \(bad.index) is \(bad.value); floats must lie in [0, 1]")
+            }
+            return pixels
         case .int32, .int64:
             throw DatasetError.unsupported(file: file, what: "image dtype \(array.dtype); use uint8 or float in [0, 1]")
         }
