@@ -1,4 +1,5 @@
 // Fréchet distance between two sets of feature vectors (LZN-ALGORITHM.md §6.1), in float64.
+import ArrayFormats
 import CBLAS
 
 /// Mean and unbiased (N−1) covariance of a set of float32 feature rows, accumulated in float64.
@@ -113,5 +114,22 @@ public enum FID {
     public static func distance(featuresA: [Float], rowsA: Int, featuresB: [Float], rowsB: Int, dimension: Int) throws -> Double {
         try distance(FeatureStatistics(features: featuresA, rows: rowsA, dimension: dimension),
                      FeatureStatistics(features: featuresB, rows: rowsB, dimension: dimension))
+    }
+}
+
+extension FeatureStatistics {
+    /// Statistics of a rank-2 float32 or float64 array (rows = samples); `source` names it in errors.
+    public init(array: NDArray, source: String) throws {
+        guard array.shape.count == 2 else {
+            throw EvaluationError("FID", "\(source): expected a 2-D feature matrix (samples × features), got shape \(array.shape)")
+        }
+        guard array.dtype == .float32 || array.dtype == .float64 else {
+            throw EvaluationError("FID", "\(source): expected float32 or float64 features, got \(array.dtype.rawValue)")
+        }
+        do {
+            try self.init(features: array.floats(), rows: array.shape[0], dimension: array.shape[1])
+        } catch let error as EvaluationError {
+            throw EvaluationError("FID", "\(source): \(error.message)")
+        }
     }
 }
