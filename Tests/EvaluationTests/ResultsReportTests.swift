@@ -1,0 +1,57 @@
+import XCTest
+@testable import Evaluation
+
+final class ResultsReportTests: XCTestCase {
+    static let latest: [MetricRecord] = [
+        MetricRecord(stage: "fid-rf", name: "fid.euler10", value: 41.25, tag: "rf"),
+        MetricRecord(stage: "fid-rf", name: "fid.rk45", value: 38.5, tag: "rf"),
+        MetricRecord(stage: "fid-rf-lzn", name: "fid.euler10", value: 30.125, tag: "rf-lzn"),
+        MetricRecord(stage: "probe-pixels", name: "probe_accuracy", value: 0.8123, split: "test", tag: "pixels"),
+        MetricRecord(stage: "probe-lzn", name: "probe_accuracy", value: 0.845, split: "test", tag: "lzn"),
+        MetricRecord(stage: "acc-sup", name: "class_accuracy", value: 0.9, split: "test", tag: "supervised"),
+        MetricRecord(stage: "acc-lzn", name: "class_accuracy", value: 0.88, split: "test", tag: "lzn-conditional"),
+        MetricRecord(stage: "acc-lzn", name: "class_accuracy_class_weights", value: 0.885, split: "test", tag: "lzn-conditional"),
+    ]
+    static let history: [MetricRecord] = [
+        MetricRecord(stage: "train-rf", name: "loss", value: 0.4, step: 20),
+        MetricRecord(stage: "train-rf", name: "loss", value: 0.9, step: 0),
+        MetricRecord(stage: "train-rf-lzn", name: "loss", value: 1.0, step: 0),
+        MetricRecord(stage: "train-rf", name: "images_per_second", value: 300, step: 0),
+    ]
+
+    func testTablesPutEveryModelBesideItsBaselines() {
+        let report = ResultsReport.build(pipeline: "full", latest: Self.latest, history: Self.history, grids: [])
+        XCTAssertEqual(report.tables.count, 3)
+        let fid = report.tables[0]
+        XCTAssertEqual(fid.columns, ["model", "FID, euler10", "FID, rk45"])
+        XCTAssertEqual(fid.rows.map { $0[0] }, [.text("RF (baseline)"), .text("RF + LZN"), .text("LZN conditional (case 3)")])
+        XCTAssertEqual(fid.rows[0][1], .number(41.25, fractionDigits: 2))
+        XCTAssertEqual(fid.rows[1][2], .missing)
+        XCTAssertEqual(fid.rows[2][1], .missing, "a model without a metric is listed with a dash")
+        XCTAssertTrue(fid.note!.contains("not Inception"))
+
+        let probe = report.tables[1]
+        XCTAssertEqual(probe.rows.map { $0[0] }, [.text("raw pixels"), .text("SimCLR"), .text("LZN (case 2)")])
+        XCTAssertEqual(probe.rows[0][1], .number(81.23, fractionDigits: 2))
+        XCTAssertEqual(probe.rows[1][1], .missing)
+
+        let classification = report.tables[2]
+        XCTAssertEqual(classification.rows.map { $0[0] },
+                       [.text("supervised"), .text("LZN (case 3)"), .text("LZN (case 3), class weights")])
+        XCTAssertEqual(classification.rows[2][1], .number(88.5, fractionDigits: 2))
+    }
+
+    func testLossCurvesComeFromStepIndexedLossMetricsOnePerStage() {
+        let charts = ResultsReport.lossCharts(Self.history)
+        XCTAssertEqual(charts.count, 1)
+        XCTAssertEqual(charts[0].title, "loss")
+        XCTAssertEqual(charts[0].series.map(\.name), ["train-rf", "train-rf-lzn"])
+        XCTAssertEqual(charts[0].series[0].points.map(\.x), [0, 20], "points sorted by step")
+    }
+
+    func testUnknownTagsAreListedAfterTheExpectedOnes() {
+        let extra = MetricRecord(stage: "fid-x", name: "fid.euler10", value: 1, tag: "my-model")
+        let table = ResultsReport.fidTable(Self.latest + [extra])
+        XCTAssertEqual(table.rows.last?[0], .text("my-model"))
+    }
+}
