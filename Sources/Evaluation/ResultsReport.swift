@@ -1,23 +1,22 @@
 // Building the comparison report from metric rows (the store's metrics table) with the metric
 // names the evaluation stages write (see EvaluationMetrics).
+import Store
 
-/// One row of the metrics table, as the report needs it.
-public struct MetricRecord: Equatable, Sendable {
+/// A metric with the stage that recorded it (a row of `latest_metrics` or `metric_history`).
+public struct StageMetric: Equatable, Sendable {
     public var stage: String
-    public var name: String
-    public var value: Double
-    public var step: Int?
-    public var split: String?
-    public var tag: String?
+    public var metric: Metric
 
-    public init(stage: String, name: String, value: Double, step: Int? = nil, split: String? = nil, tag: String? = nil) {
+    public init(stage: String, _ metric: Metric) {
         self.stage = stage
-        self.name = name
-        self.value = value
-        self.step = step
-        self.split = split
-        self.tag = tag
+        self.metric = metric
     }
+
+    var name: String { metric.name }
+    var value: Double { metric.value }
+    var step: Int? { metric.step }
+    var split: String? { metric.split }
+    var tag: String? { metric.tag }
 }
 
 /// Metric names and tags the evaluation stages record, and the report reads.
@@ -44,7 +43,7 @@ public enum EvaluationMetrics {
 public enum ResultsReport {
     /// The report of one pipeline: `latest` holds the newest value of each metric (one row per
     /// stage/name/split/tag), `history` the step-indexed training metrics for the loss curves.
-    public static func build(pipeline: String, latest: [MetricRecord], history: [MetricRecord],
+    public static func build(pipeline: String, latest: [StageMetric], history: [StageMetric],
                              grids: [ReportImage], notes: [String] = []) -> Report {
         Report(title: "lzn-pipe results: \(pipeline)",
                notes: notes,
@@ -53,7 +52,7 @@ public enum ResultsReport {
                images: grids)
     }
 
-    static func fidTable(_ metrics: [MetricRecord]) -> ReportTable {
+    static func fidTable(_ metrics: [StageMetric]) -> ReportTable {
         let fids = metrics.filter { $0.name.hasPrefix(EvaluationMetrics.fidPrefix) }
         let samplers = Set(fids.map { String($0.name.dropFirst(EvaluationMetrics.fidPrefix.count)) }).sorted()
         let columns = samplers.isEmpty ? ["euler10"] : samplers
@@ -67,7 +66,7 @@ public enum ResultsReport {
                                + "these FIDs compare models within this store, not with published numbers.")
     }
 
-    static func probeTable(_ metrics: [MetricRecord]) -> ReportTable {
+    static func probeTable(_ metrics: [StageMetric]) -> ReportTable {
         let probes = metrics.filter { $0.name == EvaluationMetrics.probeAccuracy }
         let rows = orderedTags(EvaluationMetrics.representations, present: probes.compactMap(\.tag)).map { tag, label in
             [ReportCell.text(label)] + ["test", "train"].map { split in
@@ -77,7 +76,7 @@ public enum ResultsReport {
         return ReportTable(title: "Representation: linear-probe top-1 accuracy (%)", columns: ["features", "test", "train"], rows: rows)
     }
 
-    static func classificationTable(_ metrics: [MetricRecord]) -> ReportTable {
+    static func classificationTable(_ metrics: [StageMetric]) -> ReportTable {
         var rows: [[ReportCell]] = []
         let plain = metrics.filter { $0.name == EvaluationMetrics.classAccuracy }
         let weighted = metrics.filter { $0.name == EvaluationMetrics.classAccuracyWeighted }
@@ -92,7 +91,7 @@ public enum ResultsReport {
     }
 
     /// One chart per training metric whose name contains "loss", one series per stage.
-    static func lossCharts(_ history: [MetricRecord]) -> [LineChart] {
+    static func lossCharts(_ history: [StageMetric]) -> [LineChart] {
         let losses = history.filter { $0.step != nil && $0.name.contains("loss") }
         return Set(losses.map(\.name)).sorted().map { name in
             let ofName = losses.filter { $0.name == name }
@@ -110,11 +109,11 @@ public enum ResultsReport {
         return expected + Set(present).subtracting(known).sorted().map { ($0, $0) }
     }
 
-    static func cell(_ record: MetricRecord?, digits: Int) -> ReportCell {
+    static func cell(_ record: StageMetric?, digits: Int) -> ReportCell {
         record.map { .number($0.value, fractionDigits: digits) } ?? .missing
     }
 
-    static func percent(_ record: MetricRecord?) -> ReportCell {
+    static func percent(_ record: StageMetric?) -> ReportCell {
         record.map { .number(100 * $0.value, fractionDigits: 2) } ?? .missing
     }
 }
