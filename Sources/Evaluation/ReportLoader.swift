@@ -40,7 +40,7 @@ extension ResultsReport {
     }
 }
 
-private extension SQLValue {
+extension SQLValue {
     var text: String? { if case .text(let s) = self { return s }; return nil }
     var integer: Int64? { if case .integer(let i) = self { return i }; return nil }
     var real: Double? {
