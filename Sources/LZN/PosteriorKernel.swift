@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// Evaluates the posterior π, the data prediction m = πA (LZN-ALGORITHM §1.2–1.3, §1.8) and their
@@ -75,7 +76,7 @@ final class PosteriorKernel<P: FlowScalar> {
         }
         fillBias(t: t)
         let scores = self.scores, bias = self.bias, scale = P((1 - t) / (t * t))
-        RowParallel.forEachChunk(b) { rows in
+        Parallel.ranges(b, grain: 16) { rows in
             for row in rows {
                 PosteriorRows.softmax(scores: scores + row * n, bias: bias, scale: scale, count: n)
             }
@@ -115,7 +116,7 @@ final class PosteriorKernel<P: FlowScalar> {
 
         let factor = P(c / (t * t))
         let scores = self.scores, rowTotals = self.rowTotals
-        RowParallel.forEachChunk(b) { rows in
+        Parallel.ranges(b, grain: 16) { rows in
             let piRow = UnsafeMutablePointer<P>.allocate(capacity: n)
             defer { piRow.deallocate() }
             for row in rows {

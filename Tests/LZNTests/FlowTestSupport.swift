@@ -1,3 +1,4 @@
+import Engine
 import XCTest
 @testable import LZN
 
@@ -40,23 +41,12 @@ func relativeL2<T: FlowScalar>(_ a: [T], _ b: [Double]) -> Double {
     return (num / max(den, 1e-300)).squareRoot()
 }
 
-/// Deterministic pseudo-random matrices for tests (SplitMix64 → Box–Muller).
+/// Seeded standard-normal test matrices (the engine's Philox).
 struct TestRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func nextUniform() -> Double {
-        state &+= 0x9E3779B97F4A7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-        z ^= z >> 31
-        return (Double(z >> 11) + 0.5) / Double(1 << 53)
-    }
-    mutating func normal() -> Double {
-        (-2 * Foundation.log(nextUniform())).squareRoot() * Foundation.cos(2 * Double.pi * nextUniform())
-    }
+    private var generator: Philox
+    init(seed: UInt64) { generator = Philox(seed: seed) }
     mutating func matrix(_ rows: Int, _ columns: Int, scale: Double = 1) -> FlowMatrix<Double> {
-        FlowMatrix(rows: rows, columns: columns, values: (0..<(rows * columns)).map { _ in scale * normal() })
+        FlowMatrix(rows: rows, columns: columns, values: (0..<(rows * columns)).map { _ in scale * Double(generator.normal()) })
     }
 }
 
