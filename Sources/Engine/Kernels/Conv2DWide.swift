@@ -1,9 +1,11 @@
 import CBLAS
 
 /// Stride-1 convolutions without per-pixel im2col bookkeeping. Each image is zero-padded once; an output
-/// row is then computed across the full padded width (the last `kernelWidth − 1` columns of each row are
-/// junk and dropped), which makes every column-matrix row one contiguous slice of the padded image:
-/// `columns[(c, i, j), h·Wp + w] = padded[c, (h + i)·Wp + (w + j)]`. A few images share one GEMM.
+/// row is then computed across the full padded width Wp (columns past the output width are junk and
+/// dropped), which makes every column-matrix row one contiguous slice of the padded image:
+/// `columns[(c, i, j), h·Wp + w] = padded[c, (h + i)·Wp + (w + j)]`. Neighbouring rows share their
+/// padding (a row's right padding is the next row's left padding), so Wp = W + p and only p/W of the
+/// GEMM is wasted. A few images share one GEMM.
 struct Conv2DWide {
     let g: Conv2DGeometry
     let paddedWidth: Int
@@ -18,7 +20,8 @@ struct Conv2DWide {
 
     init(_ g: Conv2DGeometry) {
         self.g = g
-        paddedWidth = g.width + 2 * g.padding
+        // Sharing needs every output column to fit in a padded row (p ≤ kw − 1, true for "same" convs).
+        paddedWidth = g.padding <= g.kernelWidth - 1 ? g.width + g.padding : g.width + 2 * g.padding
         paddedPlane = (g.height + 2 * g.padding) * paddedWidth + g.kernelWidth - 1
         wideColumns = g.outHeight * paddedWidth
         imagesPerGEMM = max(1, min(g.batch, Self.columnBudget / (g.patchSize * wideColumns)))
@@ -26,18 +29,19 @@ struct Conv2DWide {
 
     /// Per-worker scratch: one padded image, the column matrix and the wide output of a group of images.
     final class Scratch {
+        private let buffers: [(pointer: UnsafeMutablePointer<Float>, capacity: Int)]
         let padded: UnsafeMutablePointer<Float>, columns: UnsafeMutablePointer<Float>, wide: UnsafeMutablePointer<Float>
         let paddedCount: Int
 
         init(_ plan: Conv2DWide) {
             paddedCount = plan.g.inChannels * plan.paddedPlane
-            padded = .allocate(capacity: paddedCount)
-            padded.initialize(repeating: 0, count: paddedCount)
-            columns = .allocate(capacity: plan.g.patchSize * plan.imagesPerGEMM * plan.wideColumns)
-            wide = .allocate(capacity: plan.g.outChannels * plan.imagesPerGEMM * plan.wideColumns)
+            buffers = [paddedCount, plan.g.patchSize * plan.imagesPerGEMM * plan.wideColumns,
+                       plan.g.outChannels * plan.imagesPerGEMM * plan.wideColumns].map(ScratchPool.take)
+            (padded, columns, wide) = (buffers[0].pointer, buffers[1].pointer, buffers[2].pointer)
+            padded.update(repeating: 0, count: paddedCount)
         }
 
-        deinit { padded.deallocate(); columns.deallocate(); wide.deallocate() }
+        deinit { buffers.forEach(ScratchPool.give) }
     }
 
     /// Calls `body(scratch, firstImage, imageCount)` for each group of images of each worker's share of the batch.
