@@ -67,12 +67,7 @@ extension Store {
         for (memberName, array) in tensors.sorted(by: { $0.key < $1.key }) {
             members.append(StagedMember(name: memberName, blob: try stageTensor(array), dtype: array.dtype, shape: array.shape))
         }
-        let doc = try sql { () -> StagedBlob in
-            let writer = BlobWriter(store: self)
-            try writer.append(Array(document.text.utf8))
-            return try writer.finish()
-        }
-        return try registerArtifact(kind: kind, name: name, content: doc, mediaType: "application/json",
+        return try registerArtifact(kind: kind, name: name, content: try stage(Array(document.text.utf8)), mediaType: "application/json",
                                     metadata: metadata, members: members)
     }
 
@@ -115,12 +110,7 @@ extension Store {
     // MARK: Payload codec
 
     func stageTensor(_ array: NDArray) throws -> StagedBlob {
-        try sql {
-            let writer = BlobWriter(store: self)
-            try writer.append(NPY.headerBytes(dtype: array.dtype, shape: array.shape))
-            try writer.append(array.bytes)
-            return try writer.finish()
-        }
+        try stage(NPY.headerBytes(dtype: array.dtype, shape: array.shape), array.bytes)
     }
 
     /// Decodes an `.npy` blob while streaming it: the header is parsed from the first bytes, then
