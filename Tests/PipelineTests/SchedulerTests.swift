@@ -155,6 +155,7 @@ final class SchedulerTests: XCTestCase {
         let waiting = try h.start(["run", p])
         let readOnly = try h.lznPipe("status", p)
         XCTAssertEqual(readOnly.exitCode, 0, "read-only commands keep working during a run: \(readOnly.stderr)")
+        XCTAssertTrue(readOnly.stdout.contains("[last attempt running, stage run 2]"), readOnly.stdout)
         let firstOut = h.finish(first)
         let waitingOut = h.finish(waiting)
         XCTAssertEqual(firstOut.exitCode, 0, firstOut.stderr)
