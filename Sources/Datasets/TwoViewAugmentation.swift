@@ -131,7 +131,10 @@ public struct TwoViewAugmentation: Equatable, Codable, Sendable {
     /// torchvision's ColorJitter: the order of the four operations is drawn first, then the factors.
     private func colourJitter(_ view: UnsafeMutableBufferPointer<Float>, channels: Int, rng: inout Philox) {
         let order = rng.permutation(4)
-        func factor(_ strength: Float) -> Float { max(0, 1 - strength) + 2 * strength * rng.uniform() }
+        func factor(_ strength: Float) -> Float {
+            let low = max(0, 1 - strength), high = 1 + strength
+            return low + (high - low) * rng.uniform()
+        }
         let b = factor(brightness), c = factor(contrast), s = factor(saturation)
         let h = -hue + 2 * hue * rng.uniform()
         for op in order {
