@@ -14,24 +14,28 @@ struct StagedBlob {
 /// blob row happens in the caller's transaction together with the artifact that references it.
 final class BlobWriter {
     private let store: Store
-    private var buffer: [UInt8]
+    private let buffer: UnsafeMutableRawBufferPointer
+    private var filled = 0
     private var whole = SHA256()
     private var chunks: [String] = []
     private var size = 0
 
     init(store: Store) {
         self.store = store
-        buffer = []
-        buffer.reserveCapacity(store.chunkSize)
+        buffer = .allocate(byteCount: store.chunkSize, alignment: 16)
     }
 
+    deinit { buffer.deallocate() }
+
     func append(_ bytes: UnsafeRawBufferPointer) throws {
-        var rest = bytes[...]
-        while !rest.isEmpty {
-            let take = min(store.chunkSize - buffer.count, rest.count)
-            buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: rest.prefix(take)))
-            rest = rest.dropFirst(take)
-            if buffer.count == store.chunkSize { try flush() }
+        var offset = 0
+        while offset < bytes.count {
+            let take = min(buffer.count - filled, bytes.count - offset)
+            UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<(filled + take)])
+                .copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + take)]))
+            filled += take
+            offset += take
+            if filled == buffer.count { try flush() }
         }
     }
 
@@ -54,29 +58,28 @@ final class BlobWriter {
     }
 
     func finish() throws -> StagedBlob {
-        if !buffer.isEmpty { try flush() }
+        if filled > 0 { try flush() }
         return StagedBlob(address: BlobAddress(digest: whole.finalize()), size: size, chunks: chunks)
     }
 
     private func flush() throws {
         let session = try store.writeSession()
-        try buffer.withUnsafeBytes { raw in
-            whole.update(bufferPointer: raw)
-            let hash = Hex.sha256(raw)
-            try store.db.immediateTransaction {
-                let insert = try store.db.prepare("INSERT OR IGNORE INTO chunks (hash, size, data) VALUES (?, ?, ?)")
-                try insert.bind(.text(hash), at: 1)
-                try insert.bind(.integer(Int64(raw.count)), at: 2)
-                try insert.bindNoCopy(raw, at: 3)
-                while try insert.step() {}
-                insert.reset()
-                try store.db.run("INSERT OR IGNORE INTO session_chunks (session, chunk) VALUES (?, ?)",
-                                 [.integer(session), .text(hash)])
-            }
-            chunks.append(hash)
-            size += raw.count
+        let raw = UnsafeRawBufferPointer(rebasing: buffer[0..<filled])
+        whole.update(bufferPointer: raw)
+        let hash = Hex.sha256(raw)
+        try store.db.immediateTransaction {
+            let insert = try store.db.prepare("INSERT OR IGNORE INTO chunks (hash, size, data) VALUES (?, ?, ?)")
+            try insert.bind(.text(hash), at: 1)
+            try insert.bind(.integer(Int64(raw.count)), at: 2)
+            try insert.bindNoCopy(raw, at: 3)
+            while try insert.step() {}
+            insert.reset()
+            try store.db.run("INSERT OR IGNORE INTO session_chunks (session, chunk) VALUES (?, ?)",
+                             [.integer(session), .text(hash)])
         }
-        buffer.removeAll(keepingCapacity: true)
+        chunks.append(hash)
+        size += raw.count
+        filled = 0
     }
 }
 

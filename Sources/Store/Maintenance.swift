@@ -8,6 +8,13 @@ public struct GCReport: Equatable, Sendable {
     public var chunks = 0
     /// Chunk bytes removed: the stored content that is gone.
     public var bytesFreed = 0
+
+    public init(abandonedSessions: Int = 0, blobs: Int = 0, chunks: Int = 0, bytesFreed: Int = 0) {
+        self.abandonedSessions = abandonedSessions
+        self.blobs = blobs
+        self.chunks = chunks
+        self.bytesFreed = bytesFreed
+    }
 }
 
 /// The outcome of `fsck`: every problem found, plus garbage `gc` would remove (not a problem).

@@ -25,18 +25,23 @@ public enum ReadOnlyQuery {
             let db = try Database(path: storePath, mode: .readOnly)
             defer { db.close() }
             try db.execute("PRAGMA query_only = 1")
-            sqlite3_set_authorizer(db.handle, readOnlyAuthorizer, nil)
+            let pragmas = PragmaLog()
+            sqlite3_set_authorizer(db.handle, readOnlyAuthorizer, Unmanaged.passUnretained(pragmas).toOpaque())
+            defer { sqlite3_set_authorizer(db.handle, nil, nil) }
             let statement: Statement
             do {
                 statement = try Statement(database: db, sql: sql)
             } catch let e as SQLiteError where e.code == SQLITE_AUTH {
-                throw StoreError.readOnlyQuery("ATTACH, DETACH and pragma assignments are not allowed (\(e.message))")
+                throw StoreError.readOnlyQuery("ATTACH, DETACH, pragma assignments and pragmas that write are not allowed (\(e.message))")
             }
             defer { statement.finalize() }
             guard isBlank(statement.tail, in: db) else {
                 throw StoreError.readOnlyQuery("only one statement may be run; found more after the first ';'")
             }
-            guard sqlite3_stmt_readonly(statement.handle) != 0 || isExplain(statement) else {
+            // SQLite flags most pragmas as writing; the authorizer already let through only reading ones.
+            let isAllowedPragma = pragmas.count > 0
+                && sql.trimmingCharacters(in: .whitespacesAndNewlines).lowercased().hasPrefix("pragma")
+            guard sqlite3_stmt_readonly(statement.handle) != 0 || isExplain(statement) || isAllowedPragma else {
                 throw StoreError.readOnlyQuery("the statement would modify the database; only reads are allowed")
             }
             let columns = (0..<statement.columnCount).map(statement.columnName)
@@ -63,22 +68,35 @@ public enum ReadOnlyQuery {
     private static func isExplain(_ s: Statement) -> Bool { sqlite3_stmt_isexplain(s.handle) != 0 }
 }
 
-/// Pragmas that only read, allowed even with an argument (e.g. `PRAGMA table_info(artifacts)`).
-private let readingPragmas: Set<String> = [
+/// Pragmas that only read, allowed with an argument (e.g. `PRAGMA table_info(artifacts)`).
+private let pragmasReadingWithArgument: Set<String> = [
     "table_info", "table_xinfo", "table_list", "index_list", "index_info", "index_xinfo", "foreign_key_list",
-    "foreign_key_check", "integrity_check", "quick_check", "function_list", "module_list", "pragma_list",
-    "collation_list", "database_list", "compile_options",
+    "foreign_key_check", "integrity_check", "quick_check",
 ]
+
+/// Pragmas that only read when given no argument (e.g. `PRAGMA user_version`).
+private let pragmasReadingWithoutArgument: Set<String> = pragmasReadingWithArgument.union([
+    "function_list", "module_list", "pragma_list", "collation_list", "database_list", "compile_options",
+    "journal_mode", "user_version", "schema_version", "application_id", "page_size", "page_count", "freelist_count",
+    "auto_vacuum", "encoding", "foreign_keys", "data_version", "cache_size", "busy_timeout", "query_only",
+    "synchronous",
+])
+
+/// Counts the pragmas the authorizer let through while preparing.
+private final class PragmaLog { var count = 0 }
 
 private let readOnlyAuthorizer: @convention(c) (
     UnsafeMutableRawPointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafePointer<CChar>?
-) -> Int32 = { _, action, first, second, _, _ in
+) -> Int32 = { context, action, first, second, _, _ in
     switch action {
     case SQLITE_ATTACH, SQLITE_DETACH:
         return SQLITE_DENY
     case SQLITE_PRAGMA:
-        guard second != nil, let name = first.map({ String(cString: $0).lowercased() }) else { return SQLITE_OK }
-        return readingPragmas.contains(name) ? SQLITE_OK : SQLITE_DENY
+        guard let name = first.map({ String(cString: $0).lowercased() }) else { return SQLITE_DENY }
+        let allowed = second == nil ? pragmasReadingWithoutArgument : pragmasReadingWithArgument
+        guard allowed.contains(name) else { return SQLITE_DENY }
+        if let context { Unmanaged<PragmaLog>.fromOpaque(context).takeUnretainedValue().count += 1 }
+        return SQLITE_OK
     default:
         return SQLITE_OK
     }
