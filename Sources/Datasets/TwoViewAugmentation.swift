@@ -38,7 +38,7 @@ public struct TwoViewAugmentation: Equatable, Codable, Sendable {
         blurSigmaMax = 2 * scale
     }
 
-    /// Writes view `v` (0 or 1) of each image `indices[k]` into `views[v]` (each
+    /// Writes the two views of each image `indices[k]` into `view0` and `view1` (each
     /// `indices.count × C × S × S` floats in [-1, 1]). Each view of each sample gets its own
     /// generator derived from two words drawn from `rng`, so the result is a function of the
     /// seed alone, whatever the thread count, and the two views of a sample are independent.
