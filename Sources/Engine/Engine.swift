@@ -1,1 +1,0 @@
-// The Engine library; see README.md (Architecture).

@@ -1,0 +1,118 @@
+import CBLAS
+
+/// Convolution over channels-first images as GEMMs, `output_n[O, P] = weight[O, C·kh·kw] · columns_n[C·kh·kw, P]`
+/// (P = output pixels). Three column schemes: 1x1 stride-1 convolutions use the image itself; other
+/// stride-1 convolutions use `Conv2DWide` (contiguous slices of a padded image, several images per GEMM);
+/// strided ones use im2col per image. Images are split over the workers, each with its own scratch and
+/// single-threaded BLAS.
+public enum Conv2DKernels {
+    /// Writes `output` (`geometry.outputCount` floats); `bias` has `outChannels` floats when given.
+    public static func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                               output: UnsafeMutablePointer<Float>, geometry g: Conv2DGeometry) {
+        if g.stride == 1 && !g.isPointwise {
+            Conv2DWide(g).forward(input: input, weight: weight, bias: bias, output: output)
+            return
+        }
+        let patch = g.patchSize, plane = g.outputPlane
+        let inputStride = g.inChannels * g.inputPlane, outputStride = g.outChannels * plane
+        KernelParallel.forEachChunk(g.batch) { _, images in
+            let scratch = g.isPointwise ? nil : ScratchPool.take(patch * plane)
+            defer { scratch.map(ScratchPool.give) }
+            let columns = scratch?.pointer
+            for n in images {
+                let out = output + n * outputStride
+                if let bias {
+                    for o in 0..<g.outChannels { (out + o * plane).update(repeating: bias[o], count: plane) }
+                }
+                let rhs: UnsafePointer<Float>
+                if let columns {
+                    g.im2col(image: input + n * inputStride, columns: columns)
+                    rhs = UnsafePointer(columns)
+                } else {
+                    rhs = input + n * inputStride
+                }
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(g.outChannels), Int32(plane), Int32(patch),
+                            1, weight, Int32(patch), rhs, Int32(plane), bias == nil ? 0 : 1, out, Int32(plane))
+            }
+        }
+    }
+
+    /// Gradients of the convolution given the output's gradient. Each requested gradient is overwritten
+    /// (not accumulated): `inputGrad` has `inputCount` floats, `weightGrad` `weightCount`, `biasGrad` `outChannels`.
+    public static func backward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                outputGrad: UnsafePointer<Float>, geometry g: Conv2DGeometry,
+                                inputGrad: UnsafeMutablePointer<Float>?, weightGrad: UnsafeMutablePointer<Float>?,
+                                biasGrad: UnsafeMutablePointer<Float>?) {
+        let workers = KernelParallel.workerCount, outC = g.outChannels
+        // Per-worker partial sums of the weight and bias gradients, reduced after the parallel pass.
+        let weightScratch = weightGrad == nil ? nil : ScratchPool.take(workers * g.weightCount)
+        let biasScratch = biasGrad == nil ? nil : ScratchPool.take(workers * outC)
+        defer { weightScratch.map(ScratchPool.give); biasScratch.map(ScratchPool.give) }
+        let weightPartials = weightScratch?.pointer, biasPartials = biasScratch?.pointer
+        weightPartials?.update(repeating: 0, count: workers * g.weightCount)
+        biasPartials?.update(repeating: 0, count: workers * outC)
+
+        if g.stride == 1 && !g.isPointwise {
+            Conv2DWide(g).backward(input: input, weight: weight, outputGrad: outputGrad, inputGrad: inputGrad,
+                                   weightPartials: weightPartials, biasPartials: biasPartials)
+        } else {
+            perImageBackward(input: input, weight: weight, outputGrad: outputGrad, geometry: g, inputGrad: inputGrad,
+                             weightPartials: weightPartials, biasPartials: biasPartials)
+        }
+        if let weightGrad, let weightPartials { sumPartials(weightPartials, workers: workers, count: g.weightCount, into: weightGrad) }
+        if let biasGrad, let biasPartials { sumPartials(biasPartials, workers: workers, count: outC, into: biasGrad) }
+    }
+
+    private static func perImageBackward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                         outputGrad: UnsafePointer<Float>, geometry g: Conv2DGeometry,
+                                         inputGrad: UnsafeMutablePointer<Float>?, weightPartials: UnsafeMutablePointer<Float>?,
+                                         biasPartials: UnsafeMutablePointer<Float>?) {
+        let patch = g.patchSize, plane = g.outputPlane, outC = g.outChannels
+        let inputStride = g.inChannels * g.inputPlane, outputStride = outC * plane
+        KernelParallel.forEachChunk(g.batch) { worker, images in
+            let scratch = g.isPointwise ? nil : ScratchPool.take(patch * plane)
+            defer { scratch.map(ScratchPool.give) }
+            let columns = scratch?.pointer
+            for n in images {
+                let image = input + n * inputStride
+                let gradOut = outputGrad + n * outputStride
+                if let biasPartials {
+                    let partial = biasPartials + worker * outC
+                    for o in 0..<outC { partial[o] += VectorMath.sum(gradOut + o * plane, count: plane) }
+                }
+                if let weightPartials {
+                    let rhs: UnsafePointer<Float>
+                    if let columns {
+                        g.im2col(image: image, columns: columns)
+                        rhs = UnsafePointer(columns)
+                    } else {
+                        rhs = image
+                    }
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(outC), Int32(patch), Int32(plane),
+                                1, gradOut, Int32(plane), rhs, Int32(plane), 1,
+                                weightPartials + worker * g.weightCount, Int32(patch))
+                }
+                if let inputGrad {
+                    let gradImage = inputGrad + n * inputStride
+                    // Pointwise: the column gradient is the image gradient itself.
+                    let target = columns ?? gradImage
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(patch), Int32(plane), Int32(outC),
+                                1, weight, Int32(patch), gradOut, Int32(plane), 0, target, Int32(plane))
+                    if let columns {
+                        gradImage.update(repeating: 0, count: inputStride)
+                        g.col2imAccumulate(columns: columns, image: gradImage)
+                    }
+                }
+            }
+        }
+    }
+
+    private static func sumPartials(_ partials: UnsafePointer<Float>, workers: Int, count: Int,
+                                    into result: UnsafeMutablePointer<Float>) {
+        result.update(from: partials, count: count)
+        for worker in 1..<max(1, workers) {
+            let partial = partials + worker * count
+            for i in 0..<count { result[i] += partial[i] }
+        }
+    }
+}

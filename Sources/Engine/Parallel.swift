@@ -1,0 +1,43 @@
+import CBLAS
+import Dispatch
+import Foundation
+
+/// Data parallelism over the machine's cores, and the thread count OpenBLAS uses.
+public enum Parallel {
+    nonisolated(unsafe) private static var configuredThreads: Int = {
+        let n = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        openblas_set_num_threads(Int32(n))
+        return n
+    }()
+
+    /// Worker count for `forEach`/`ranges` and BLAS (default: the active processor count).
+    public static var threads: Int {
+        get { configuredThreads }
+        set {
+            precondition(newValue >= 1, "Parallel.threads must be at least 1, got \(newValue)")
+            configuredThreads = newValue
+            openblas_set_num_threads(Int32(newValue))
+        }
+    }
+
+    /// Calls `body` for every index in 0..<count, split into one contiguous chunk per worker.
+    public static func forEach(_ count: Int, _ body: (Int) -> Void) {
+        ranges(count, grain: 1) { range in
+            for i in range { body(i) }
+        }
+    }
+
+    /// Splits 0..<count into at most `threads` contiguous ranges of at least `grain` indices each
+    /// and runs `body` on them concurrently (inline when only one range results).
+    public static func ranges(_ count: Int, grain: Int, _ body: (Range<Int>) -> Void) {
+        guard count > 0 else { return }
+        let chunks = min(threads, max(1, count / max(grain, 1)))
+        if chunks == 1 {
+            body(0..<count)
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            body(count * chunk / chunks ..< count * (chunk + 1) / chunks)
+        }
+    }
+}

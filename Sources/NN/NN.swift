@@ -1,1 +1,0 @@
-// The NN library; see README.md (Architecture).

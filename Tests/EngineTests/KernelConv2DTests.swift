@@ -1,0 +1,136 @@
+import XCTest
+@testable import Engine
+
+/// Conv2DKernels against direct loops over the definition, in Double.
+final class KernelConv2DTests: XCTestCase {
+    private struct Reference {
+        var output: [Float], inputGrad: [Float], weightGrad: [Float], biasGrad: [Float]
+    }
+
+    private func reference(_ g: Conv2DGeometry, input x: [Float], weight w: [Float], bias b: [Float],
+                           outputGrad dy: [Float]) -> Reference {
+        let (C, H, W, O, kh, kw) = (g.inChannels, g.height, g.width, g.outChannels, g.kernelHeight, g.kernelWidth)
+        let (OH, OW) = (g.outHeight, g.outWidth)
+        var y = [Double](repeating: 0, count: g.outputCount)
+        var dx = [Double](repeating: 0, count: g.inputCount)
+        var dw = [Double](repeating: 0, count: g.weightCount)
+        var db = [Double](repeating: 0, count: O)
+        for n in 0..<g.batch {
+            for o in 0..<O {
+                for oh in 0..<OH {
+                    for ow in 0..<OW {
+                        let yi = ((n * O + o) * OH + oh) * OW + ow
+                        var acc = Double(b[o])
+                        db[o] += Double(dy[yi])
+                        for c in 0..<C {
+                            for i in 0..<kh {
+                                for j in 0..<kw {
+                                    let ih = oh * g.stride - g.padding + i, iw = ow * g.stride - g.padding + j
+                                    guard ih >= 0 && ih < H && iw >= 0 && iw < W else { continue }
+                                    let xi = ((n * C + c) * H + ih) * W + iw, wi = ((o * C + c) * kh + i) * kw + j
+                                    acc += Double(x[xi]) * Double(w[wi])
+                                    dx[xi] += Double(dy[yi]) * Double(w[wi])
+                                    dw[wi] += Double(dy[yi]) * Double(x[xi])
+                                }
+                            }
+                        }
+                        y[yi] = acc
+                    }
+                }
+            }
+        }
+        let f = { (v: [Double]) in v.map(Float.init) }
+        return Reference(output: f(y), inputGrad: f(dx), weightGrad: f(dw), biasGrad: f(db))
+    }
+
+    private func check(_ g: Conv2DGeometry, useBias: Bool = true, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertNil(g.problem, file: file, line: line)
+        let x = KernelTestSupport.randomValues(g.inputCount, seed: 1)
+        let w = KernelTestSupport.randomValues(g.weightCount, seed: 2)
+        let b = useBias ? KernelTestSupport.randomValues(g.outChannels, seed: 3) : [Float](repeating: 0, count: g.outChannels)
+        let dy = KernelTestSupport.randomValues(g.outputCount, seed: 4)
+        let expected = reference(g, input: x, weight: w, bias: b, outputGrad: dy)
+
+        var y = [Float](repeating: .nan, count: g.outputCount)
+        var dx = [Float](repeating: .nan, count: g.inputCount)
+        var dw = [Float](repeating: .nan, count: g.weightCount)
+        var db = [Float](repeating: .nan, count: g.outChannels)
+        y.withUnsafeMutableBufferPointer { out in
+            b.withUnsafeBufferPointer { bias in
+                Conv2DKernels.forward(input: x, weight: w, bias: useBias ? bias.baseAddress : nil,
+                                      output: out.baseAddress!, geometry: g)
+            }
+        }
+        dx.withUnsafeMutableBufferPointer { dxp in
+            dw.withUnsafeMutableBufferPointer { dwp in
+                db.withUnsafeMutableBufferPointer { dbp in
+                    Conv2DKernels.backward(input: x, weight: w, outputGrad: dy, geometry: g, inputGrad: dxp.baseAddress,
+                                           weightGrad: dwp.baseAddress, biasGrad: dbp.baseAddress)
+                }
+            }
+        }
+        let tolerance: Float = 2e-5 * Float(max(g.patchSize, g.batch * g.outputPlane)).squareRoot()
+        KernelTestSupport.assertClose(y, expected.output, tolerance: tolerance, "output", file: file, line: line)
+        KernelTestSupport.assertClose(dx, expected.inputGrad, tolerance: tolerance, "input gradient", file: file, line: line)
+        KernelTestSupport.assertClose(dw, expected.weightGrad, tolerance: tolerance, "weight gradient", file: file, line: line)
+        KernelTestSupport.assertClose(db, expected.biasGrad, tolerance: tolerance, "bias gradient", file: file, line: line)
+    }
+
+    func testSame3x3() {
+        check(Conv2DGeometry(batch: 3, inChannels: 4, height: 9, width: 8, outChannels: 5,
+                             kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1))
+    }
+
+    func testStride2OddInputRoundsUp() {
+        let g = Conv2DGeometry(batch: 2, inChannels: 3, height: 7, width: 7, outChannels: 4,
+                               kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 1)
+        XCTAssertEqual([g.outHeight, g.outWidth], [4, 4])
+        check(g)
+    }
+
+    func testPointwiseIsAPlainProduct() {
+        let g = Conv2DGeometry(batch: 3, inChannels: 6, height: 5, width: 4, outChannels: 7, kernelHeight: 1, kernelWidth: 1)
+        XCTAssertTrue(g.isPointwise)
+        check(g)
+        check(g, useBias: false)
+    }
+
+    func testNonSquareKernelLargePaddingAndStride() {
+        check(Conv2DGeometry(batch: 2, inChannels: 2, height: 6, width: 11, outChannels: 3,
+                             kernelHeight: 5, kernelWidth: 2, stride: 3, padding: 2), useBias: false)
+    }
+
+    func testKernelWiderThanImageUsesOnlyPadding() {
+        // 4-wide kernel over a 1-wide image with padding 2: some kernel columns never touch the image.
+        check(Conv2DGeometry(batch: 2, inChannels: 2, height: 3, width: 1, outChannels: 2,
+                             kernelHeight: 3, kernelWidth: 4, stride: 1, padding: 2))
+    }
+
+    func testValidStride1ConvolutionHasNoPadding() {
+        check(Conv2DGeometry(batch: 3, inChannels: 2, height: 6, width: 5, outChannels: 3,
+                             kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 0))
+    }
+
+    func testPaddingWiderThanTheKernelReach() {
+        // p > kw − 1: output rows are wider than the image plus one side's padding.
+        check(Conv2DGeometry(batch: 2, inChannels: 3, height: 4, width: 3, outChannels: 2,
+                             kernelHeight: 1, kernelWidth: 1, stride: 1, padding: 2))
+        check(Conv2DGeometry(batch: 2, inChannels: 2, height: 4, width: 5, outChannels: 2,
+                             kernelHeight: 2, kernelWidth: 2, stride: 1, padding: 2))
+    }
+
+    func testManyImagesShareOneProduct() {
+        // 7x7 images with few channels: several images per GEMM in each worker's share.
+        check(Conv2DGeometry(batch: 9, inChannels: 2, height: 7, width: 7, outChannels: 3,
+                             kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1))
+    }
+
+    func testProblemsAreDescribed() {
+        XCTAssertNotNil(Conv2DGeometry(batch: 1, inChannels: 1, height: 2, width: 2, outChannels: 1,
+                                       kernelHeight: 5, kernelWidth: 5).problem)
+        XCTAssertNotNil(Conv2DGeometry(batch: 1, inChannels: 1, height: 4, width: 4, outChannels: 1,
+                                       kernelHeight: 3, kernelWidth: 3, stride: 0, padding: 1).problem)
+        XCTAssertNotNil(Conv2DGeometry(batch: 0, inChannels: 1, height: 4, width: 4, outChannels: 1,
+                                       kernelHeight: 3, kernelWidth: 3).problem)
+    }
+}
