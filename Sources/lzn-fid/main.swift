@@ -1,3 +1,30 @@
+// lzn-fid: Fréchet distance between feature statistics (see Evaluation/FID.swift).
+import ArgumentParser
+import ArrayFormats
+import Evaluation
 import Foundation
-FileHandle.standardError.write("lzn-fid: under construction\n".data(using: .utf8)!)
-exit(70)
+
+struct LznFID: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lzn-fid",
+        abstract: "Fréchet distance between two sets of feature vectors.",
+        discussion: """
+        Standalone: `lzn-fid --features-a A.npy --features-b B.npy` prints the FID of two float32/float64
+        .npy matrices (rows = samples, columns = features): mean and unbiased covariance accumulated in
+        float64, the matrix square root through a symmetric eigendecomposition (LAPACK dsyevd).
+        """)
+
+    @Option(name: .customLong("features-a"), help: "First feature matrix (.npy, N×D).")
+    var featuresA: String
+
+    @Option(name: .customLong("features-b"), help: "Second feature matrix (.npy, M×D).")
+    var featuresB: String
+
+    func run() throws {
+        let a = try FeatureStatistics(array: NPY.read(contentsOf: featuresA), source: featuresA)
+        let b = try FeatureStatistics(array: NPY.read(contentsOf: featuresB), source: featuresB)
+        print(try FID.distance(a, b))
+    }
+}
+
+LznFID.main()

@@ -1,1 +1,0 @@
-// The Evaluation library; see README.md (Architecture).

@@ -1,0 +1,99 @@
+/// A value to record: `step` is the training iteration (nil for one-off evaluations), `split` the
+/// data split, `tag` the model or variant it is about (e.g. "ema").
+public struct Metric: Equatable, Sendable {
+    public var name: String
+    public var value: Double
+    public var step: Int?
+    public var split: String?
+    public var tag: String?
+
+    public init(_ name: String, _ value: Double, step: Int? = nil, split: String? = nil, tag: String? = nil) {
+        self.name = name
+        self.value = value
+        self.step = step
+        self.split = split
+        self.tag = tag
+    }
+}
+
+/// A stored metric row. NaN values are stored as NULL and read back as NaN.
+public struct MetricRecord: Equatable, Sendable {
+    public let stageRun: Int64
+    public let metric: Metric
+    public let recordedAt: String
+}
+
+/// A row of the `latest_metrics` view.
+public struct LatestMetric: Equatable, Sendable {
+    public let pipeline: String?
+    public let stage: String
+    public let metric: Metric
+    public let recordedAt: String
+}
+
+/// A row of the `metric_history` view.
+public struct MetricHistoryEntry: Equatable, Sendable {
+    public let pipeline: String?
+    public let stage: String
+    public let pipelineRun: Int64?
+    public let stageRun: Int64
+    public let metric: Metric
+    public let recordedAt: String
+}
+
+extension Store {
+    /// Records metrics of a stage run right away (e.g. training curves while it runs).
+    public func recordMetrics(stageRun: Int64, _ metrics: [Metric]) throws {
+        try sql { try db.immediateTransaction { try insertMetrics(stageRun: stageRun, metrics) } }
+    }
+
+    func insertMetrics(stageRun: Int64, _ metrics: [Metric]) throws {
+        for m in metrics {
+            try db.run("INSERT INTO metrics (stage_run, name, value, step, split, tag) VALUES (?, ?, ?, ?, ?, ?)",
+                       [.integer(stageRun), .text(m.name), m.value.isNaN ? .null : .real(m.value),
+                        .optional(m.step.map(Int64.init)), .optional(m.split), .optional(m.tag)])
+        }
+    }
+
+    private func metricRow(_ s: Statement, from i: Int32) -> Metric {
+        Metric(s.text(i), s.optionalDouble(i + 1) ?? .nan, step: s.optionalInt(i + 2).map { Int($0) },
+               split: s.optionalText(i + 3), tag: s.optionalText(i + 4))
+    }
+
+    /// The metrics of one stage run in recording order, optionally only those named `name`.
+    public func metrics(stageRun: Int64, name: String? = nil) throws -> [MetricRecord] {
+        try sql {
+            try db.query("""
+                SELECT stage_run, name, value, step, split, tag, recorded_at FROM metrics
+                WHERE stage_run = ?1 AND (?2 IS NULL OR name = ?2) ORDER BY id
+                """, [.integer(stageRun), .optional(name)]) { s in
+                MetricRecord(stageRun: s.int(0), metric: metricRow(s, from: 1), recordedAt: s.text(6))
+            }
+        }
+    }
+
+    /// The `latest_metrics` view, optionally for one pipeline.
+    public func latestMetrics(pipeline: String? = nil) throws -> [LatestMetric] {
+        try sql {
+            try db.query("""
+                SELECT pipeline, stage, name, value, step, split, tag, recorded_at FROM latest_metrics
+                WHERE ?1 IS NULL OR pipeline = ?1
+                """, [.optional(pipeline)]) { s in
+                LatestMetric(pipeline: s.optionalText(0), stage: s.text(1), metric: metricRow(s, from: 2), recordedAt: s.text(7))
+            }
+        }
+    }
+
+    /// Every recorded value of metric `name` (the `metric_history` view), oldest first.
+    public func metricHistory(name: String, pipeline: String? = nil) throws -> [MetricHistoryEntry] {
+        try sql {
+            try db.query("""
+                SELECT pipeline, stage, pipeline_run, stage_run, name, value, step, split, tag, recorded_at
+                FROM metric_history WHERE name = ?1 AND (?2 IS NULL OR pipeline = ?2)
+                """, [.text(name), .optional(pipeline)]) { s in
+                MetricHistoryEntry(pipeline: s.optionalText(0), stage: s.text(1), pipelineRun: s.optionalInt(2),
+                                   stageRun: s.int(3), metric: metricRow(s, from: 4), recordedAt: s.text(9))
+            }
+        }
+    }
+}

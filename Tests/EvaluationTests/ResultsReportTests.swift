@@ -1,0 +1,86 @@
+import XCTest
+import Store
+@testable import Evaluation
+
+final class ResultsReportTests: XCTestCase {
+    static let latest: [StageMetric] = [
+        StageMetric(stage: "fid-rf", Metric("fid.euler10", 41.25, tag: "rf")),
+        StageMetric(stage: "fid-rf", Metric("fid.rk45", 38.5, tag: "rf")),
+        StageMetric(stage: "fid-rf-lzn", Metric("fid.euler10", 30.125, tag: "rf-lzn")),
+        StageMetric(stage: "probe-pixels", Metric("probe_accuracy", 0.8123, split: "test", tag: "pixels")),
+        StageMetric(stage: "probe-lzn", Metric("probe_accuracy", 0.845, split: "test", tag: "lzn")),
+        StageMetric(stage: "acc-sup", Metric("class_accuracy", 0.9, split: "test", tag: "supervised")),
+        StageMetric(stage: "acc-lzn", Metric("class_accuracy", 0.88, split: "test", tag: "lzn-conditional")),
+        StageMetric(stage: "acc-lzn", Metric("class_accuracy_class_weights", 0.885, split: "test", tag: "lzn-conditional")),
+    ]
+    static let history: [StageMetric] = [
+        StageMetric(stage: "train-rf", Metric("loss", 0.4, step: 20)),
+        StageMetric(stage: "train-rf", Metric("loss", 0.9, step: 0)),
+        StageMetric(stage: "train-rf-lzn", Metric("loss", 1.0, step: 0)),
+        StageMetric(stage: "train-rf", Metric("images_per_second", 300, step: 0)),
+    ]
+
+    func testTablesPutEveryModelBesideItsBaselines() {
+        let report = ResultsReport.build(pipeline: "full", latest: Self.latest, history: Self.history, grids: [])
+        XCTAssertEqual(report.tables.count, 3)
+        let fid = report.tables[0]
+        XCTAssertEqual(fid.columns, ["model", "FID, euler10", "FID, rk45"])
+        XCTAssertEqual(fid.rows.map { $0[0] }, [.text("RF (baseline)"), .text("RF + LZN"), .text("LZN conditional (case 3)")])
+        XCTAssertEqual(fid.rows[0][1], .number(41.25, fractionDigits: 2))
+        XCTAssertEqual(fid.rows[1][2], .missing)
+        XCTAssertEqual(fid.rows[2][1], .missing, "a model without a metric is listed with a dash")
+        XCTAssertTrue(fid.note!.contains("not Inception"))
+
+        let probe = report.tables[1]
+        XCTAssertEqual(probe.rows.map { $0[0] }, [.text("raw pixels"), .text("SimCLR"), .text("LZN (case 2)")])
+        XCTAssertEqual(probe.rows[0][1], .number(81.23, fractionDigits: 2))
+        XCTAssertEqual(probe.rows[1][1], .missing)
+
+        let classification = report.tables[2]
+        XCTAssertEqual(classification.rows.map { $0[0] },
+                       [.text("supervised"), .text("LZN (case 3)"), .text("LZN (case 3), class weights")])
+        XCTAssertEqual(classification.rows[2][1], .number(88.5, fractionDigits: 2))
+    }
+
+    func testLossCurvesComeFromStepIndexedLossMetricsOnePerStage() {
+        let charts = ResultsReport.lossCharts(Self.history)
+        XCTAssertEqual(charts.count, 1)
+        XCTAssertEqual(charts[0].title, "loss")
+        XCTAssertEqual(charts[0].series.map(\.name), ["train-rf", "train-rf-lzn"])
+        XCTAssertEqual(charts[0].series[0].points.map(\.x), [0, 20], "points sorted by step")
+    }
+
+    func testUnknownTagsAreListedAfterTheExpectedOnes() {
+        let extra = StageMetric(stage: "fid-x", Metric("fid.euler10", 1, tag: "my-model"))
+        let table = ResultsReport.fidTable(Self.latest + [extra])
+        XCTAssertEqual(table.rows.last?[0], .text("my-model"))
+    }
+}
+
+final class ReportLoaderTests: XCTestCase {
+    func testLoadReadsMetricsCurvesAndGridsOfThePipelineFromARealStore() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lzn-report-store-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try Store.open(dir.appendingPathComponent("store.sqlite").path)
+        defer { store.close() }
+
+        let run = try store.beginPipelineRun(pipeline: "full")
+        let train = try store.beginStageRun(stage: "train-rf", signature: "s1", pipelineRun: run)
+        try store.recordMetrics(stageRun: train, [Metric("loss", 1.0, step: 0), Metric("loss", 0.5, step: 10)])
+        try store.commitStageOutputs(stageRun: train, outputs: [:])
+        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 9, 9]
+        let grid = try store.putImage(png, name: "grid")
+        let generate = try store.beginStageRun(stage: "fid-rf", signature: "s2", pipelineRun: run)
+        try store.commitStageOutputs(stageRun: generate, outputs: ["grid": grid.id], metrics: [Metric("fid.euler10", 12.5, tag: "rf")])
+        let other = try store.beginPipelineRun(pipeline: "smoke")
+        let smoke = try store.beginStageRun(stage: "fid-rf", signature: "s3", pipelineRun: other)
+        try store.commitStageOutputs(stageRun: smoke, outputs: [:], metrics: [Metric("fid.euler10", 99, tag: "rf")])
+
+        let report = try ResultsReport.load(store: store, pipeline: "full")
+        XCTAssertEqual(report.tables[0].rows[0][1], .number(12.5, fractionDigits: 2), "only the pipeline's own metrics")
+        XCTAssertEqual(report.charts.map(\.title), ["loss"])
+        XCTAssertEqual(report.charts[0].series[0].points.map(\.y), [1.0, 0.5])
+        XCTAssertEqual(report.images, [ReportImage(caption: "fid-rf: grid", png: png)])
+    }
+}
