@@ -171,11 +171,7 @@ public final class Trainer {
     /// and counters. Throws (changing nothing useful) when it does not fit.
     public func restore(_ contents: CheckpointContents, label: String) throws {
         let stored = try contents.config(label: label)
-        guard stored.architecture == config.architecture else {
-            let differences = config.architecture.keys.sorted().filter { stored.architecture[$0] != config.architecture[$0] }
-                .map { "\($0) \(stored.architecture[$0] ?? "absent") (run: \(config.architecture[$0]!))" }
-            throw TrainingError.incompatibleCheckpoint(checkpoint: label, reason: "another architecture: " + differences.joined(separator: ", "))
-        }
+        try checkArchitecture(stored, label: label)
         guard let iteration = contents.document["iteration"]?.intValue, iteration >= 0, iteration <= config.iterations,
               let schedulerSteps = contents.document["scheduler_steps"]?.intValue,
               let skippedSteps = contents.document["skipped_steps"]?.intValue else {
@@ -194,5 +190,32 @@ public final class Trainer {
         self.schedulerSteps = schedulerSteps
         self.skippedSteps = skippedSteps
         applyFreezing()
+    }
+}
+
+extension Trainer {
+    /// Starts from the trained weights of another checkpoint of the same architecture (optimiser,
+    /// EMA and counters start fresh; the EMA shadows start at the loaded weights).
+    public func initialize(from contents: CheckpointContents, label: String) throws {
+        let stored = try contents.config(label: label)
+        try checkArchitecture(stored, label: label)
+        do {
+            for part in networks.parts {
+                try networks.module(part)!.load(stateDict: contents.tensors(prefixed: CheckpointLayout.parameterName(part, "")))
+            }
+        } catch {
+            throw TrainingError.incompatibleCheckpoint(checkpoint: label, reason: "\(error)")
+        }
+        for part in networks.parts {
+            let fresh = EMA(namedParameters: networks.module(part)!.namedParameters(), decay: Float(config.emaDecay))
+            try emas[part]!.load(stateTensors: fresh.stateTensors())
+        }
+    }
+
+    func checkArchitecture(_ stored: TrainingConfig, label: String) throws {
+        guard stored.architecture != config.architecture else { return }
+        let differences = config.architecture.keys.sorted().filter { stored.architecture[$0] != config.architecture[$0] }
+            .map { "\($0) is \(stored.architecture[$0] ?? "absent") there, \(config.architecture[$0]!) here" }
+        throw TrainingError.incompatibleCheckpoint(checkpoint: label, reason: "another architecture: " + differences.joined(separator: ", "))
     }
 }

@@ -1,3 +1,5 @@
-import Foundation
-FileHandle.standardError.write("lzn-train: under construction\n".data(using: .utf8)!)
-exit(70)
+import StageKit
+import Training
+
+// lzn-train: a stage executable (`--describe`, `--store PATH --stage-run ID`); see TrainStage.
+stageMain(TrainStage.stage)

@@ -1,0 +1,114 @@
+import ArgumentParser
+import Engine
+import Foundation
+import LZN
+
+/// `lzn-bench`: performance figures as JSON lines, comparable with
+/// `shared/bench/torch_reference.py` (same networks, shapes and thread count).
+@main
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lzn-bench",
+        abstract: "Times the engine and one LZN training step; prints one JSON object per line.",
+        discussion: """
+            Without a subcommand (same as `lzn-bench all`):
+              {"what":"sgemm","n":N,"gflops":...}                  n×n×n sgemm, n = 256, 512, 1024
+              {"what":"lzn_train_step","preset":"s","batch":64,"seconds":...}
+                  one generation step as torch_reference.py times it: enc-s → 20-step Euler latent flow →
+                  unet-s rectified-flow loss → backward → clip (norm 1) → Adam; 28×28×1 images, latent 32
+              {"what":"lzn_train_step_phase","phase":...,"seconds":...}   where the step's time goes
+              {"what":"decoder_forward","preset":"s","batch":64,"seconds":...}   unet-s forward, no graph
+              {"what":"op","op":...,"shape":...,"forward_seconds":...,"forward_backward_seconds":...}
+                  the step's main kernels in isolation, at unet-s/enc-s shapes
+            `lzn-bench latent-flow --batch B --dim D --steps 20`:
+              {"what":"latent_flow_fwd_bwd","B":..,"D":..,"seconds":..,"peak_rss_mb":..}
+                  one forward Euler latent flow plus the backward of sum(latent²)
+            Every time is the median of --repeats runs after a warm-up. Threads: --threads (default: all
+            cores, 2 here); the same count is used by the engine's workers and OpenBLAS. Build with -c release.
+            """,
+        subcommands: [All.self, LatentFlow.self],
+        defaultSubcommand: All.self)
+}
+
+struct CommonOptions: ParsableArguments {
+    @Option(help: "worker threads for the engine and OpenBLAS (0: all cores)")
+    var threads = 0
+
+    @Option(help: "timed repeats per measurement (the median is printed)")
+    var repeats = 5
+
+    func apply() throws {
+        guard threads >= 0, repeats >= 1 else { throw ValidationError("--threads must be ≥ 0 and --repeats ≥ 1") }
+        if threads > 0 { Parallel.threads = threads }
+    }
+}
+
+extension BenchCommand {
+    struct All: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "all", abstract: "sgemm, the training step, the decoder forward and the op table")
+
+        @OptionGroup var common: CommonOptions
+
+        @Option(help: "batch of the training step and the decoder forward")
+        var batch = 64
+
+        func run() throws {
+            try common.apply()
+            for n in [256, 512, 1024] {
+                emit(["what": "sgemm", "n": n, "gflops": sgemmBenchmark(n: n, repeats: common.repeats), "threads": Parallel.threads])
+            }
+            let step = try TrainStepBenchmark(batch: batch)
+            let phases = try step.measure(repeats: common.repeats)
+            emit(["what": "lzn_train_step", "preset": "s", "batch": batch, "threads": Parallel.threads, "seconds": phases.total])
+            for (phase, seconds) in phases.phases {
+                emit(["what": "lzn_train_step_phase", "phase": phase, "batch": batch, "seconds": seconds])
+            }
+            emit(["what": "decoder_forward", "preset": "s", "batch": batch, "threads": Parallel.threads,
+                  "seconds": step.decoderForward(repeats: common.repeats)])
+            for row in OpTable.measure(batch: batch, repeats: common.repeats) { emit(row) }
+        }
+    }
+
+    struct LatentFlow: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "latent-flow",
+                                                        abstract: "Euler latent flow forward + backward of sum(latent²)")
+
+        @OptionGroup var common: CommonOptions
+
+        @Option(help: "queries = anchors (B = N)")
+        var batch = 1024
+
+        @Option(help: "latent dimension D")
+        var dim = 64
+
+        @Option(help: "Euler steps")
+        var steps = 20
+
+        func run() throws {
+            try common.apply()
+            guard batch >= 1, dim >= 1, steps >= 1 else { throw ValidationError("--batch, --dim and --steps must be positive") }
+            let result = try latentFlowBenchmark(batch: batch, dim: dim, steps: steps, repeats: common.repeats)
+            emit(["what": "latent_flow_fwd_bwd", "B": batch, "D": dim, "steps": steps, "threads": Parallel.threads,
+                  "seconds": result.seconds, "peak_rss_mb": result.peakRSSMB])
+        }
+    }
+}
+
+/// Prints one JSON object (keys sorted) on its own line.
+func emit(_ fields: [String: Any]) {
+    let data = try! JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+}
+
+/// Median of the times of `repeats` calls after one warm-up call.
+func medianSeconds(repeats: Int, _ body: () throws -> Void) rethrows -> Double {
+    try body()
+    var times: [Double] = []
+    for _ in 0..<repeats {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try body()
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    times.sort()
+    return times[times.count / 2]
+}

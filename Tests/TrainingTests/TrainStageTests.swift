@@ -1,0 +1,109 @@
+import Datasets
+import Foundation
+import StageKit
+import Store
+import XCTest
+import Training
+
+/// The real `lzn-train` executable against a real store: resume after SIGKILL is bitwise-equal to
+/// an uninterrupted run, and bad configurations fail before training.
+final class TrainStageTests: XCTestCase {
+    var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("lzn-train-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    static var executable: String {
+        for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
+            return bundle.bundleURL.deletingLastPathComponent().appendingPathComponent("lzn-train").path
+        }
+        return Bundle.main.bundleURL.appendingPathComponent("lzn-train").path
+    }
+
+    /// A store holding the synthetic dataset and a recorded (running) lzn-train stage run over it.
+    func prepare(_ name: String, params given: [String: ParamValue], dataset: Dataset) throws -> (store: Store, run: Int64, signature: String) {
+        let store = try Store.open(directory.appendingPathComponent("\(name).sqlite").path)
+        let artifact = try DatasetArtifact.save(dataset, name: "data", in: store)
+        guard case .success(let params) = TrainStage.description.resolveParams(given) else { throw XCTSkip("bad test params") }
+        let signature = StageSignature(executable: "lzn-train", version: TrainStage.description.version, params: params,
+                                       inputs: ["dataset": artifact.id.hex]).digest
+        let run = try store.beginStageRun(stage: "train", signature: signature, params: ParamValue.json(params),
+                                          inputs: ["dataset": artifact.id])
+        return (store, run, signature)
+    }
+
+    func launch(_ store: Store, run: Int64) throws -> (process: Process, output: Pipe) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.executable)
+        process.arguments = ["--store", store.path, "--stage-run", String(run)]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        return (process, output)
+    }
+
+    func finish(_ store: Store, run: Int64) throws -> (status: Int32, log: String) {
+        let (process, output) = try launch(store, run: run)
+        let log = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, log)
+    }
+
+    let params: [String: ParamValue] = [
+        "mode": .string("generation"), "conditional": .bool(true), "preset": .string("xs"), "batch": .int(32),
+        "iterations": .int(60), "checkpoint_every": .int(5), "metrics_every": .int(5), "label_steps": .int(20), "threads": .int(2),
+    ]
+
+    func testResumeAfterSIGKILLEndsBitwiseEqualToAnUninterruptedRun() throws {
+        let data = SyntheticData.quadrants(count: 96, size: 12)
+        let reference = try prepare("reference", params: params, dataset: data)
+        let finished = try finish(reference.store, run: reference.run)
+        XCTAssertEqual(finished.status, 0, finished.log)
+
+        let killed = try prepare("killed", params: params, dataset: data)
+        let resumeName = "resume/lzn-train/\(killed.signature)"
+        let (child, _) = try launch(killed.store, run: killed.run)
+        var checkpointSeen = false
+        let deadline = Date().addingTimeInterval(120)
+        while !checkpointSeen && child.isRunning && Date() < deadline {
+            checkpointSeen = (try? killed.store.resolve(resumeName)) != nil
+            if !checkpointSeen { usleep(5_000) }
+        }
+        XCTAssertTrue(child.isRunning, "the child finished before it could be killed; make the run longer")
+        kill(child.processIdentifier, SIGKILL)
+        child.waitUntilExit()
+        XCTAssertEqual(child.terminationReason, .uncaughtSignal)
+        try killed.store.finishStageRun(killed.run, status: .interrupted, exitCode: nil)
+        XCTAssertNil(try killed.store.findSucceededStageRun(stage: "train", signature: killed.signature))
+
+        let rerun = try killed.store.beginStageRun(stage: "train", signature: killed.signature,
+                                                   params: try killed.store.stageRun(killed.run)!.params,
+                                                   inputs: try killed.store.stageInputs(killed.run))
+        let resumed = try finish(killed.store, run: rerun)
+        XCTAssertEqual(resumed.status, 0, resumed.log)
+        XCTAssertTrue(resumed.log.contains("resuming from"), resumed.log)
+
+        let a = try reference.store.bundleTensors(try reference.store.stageOutputs(reference.run)["checkpoint"]!)
+        let b = try killed.store.bundleTensors(try killed.store.stageOutputs(rerun)["checkpoint"]!)
+        XCTAssertEqual(Set(a.keys), Set(b.keys))
+        for (name, array) in a { XCTAssertEqual(array, b[name], "\(name) differs after resume") }
+        reference.store.close()
+        killed.store.close()
+    }
+
+    func testConditionalTrainingOnUnlabelledDataFailsBeforeTraining() throws {
+        let prepared = try prepare("unlabelled", params: params, dataset: SyntheticData.quadrants(labelled: false))
+        let result = try finish(prepared.store, run: prepared.run)
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.log.contains("needs a labelled dataset"), result.log)
+        XCTAssertEqual(try prepared.store.artifacts(kind: .bundle), [], "no checkpoint may be written")
+        prepared.store.close()
+    }
+}

@@ -1,0 +1,74 @@
+import Datasets
+import Engine
+import XCTest
+import Training
+
+/// The shared machinery: bitwise resume from a checkpoint, freezing by budgets, bad configurations.
+final class TrainerTests: XCTestCase {
+    func testRestoringACheckpointContinuesBitwiseLikeAnUninterruptedRun() throws {
+        let data = SyntheticData.quadrants()
+        let config = SyntheticData.config(.generation, dataset: data, iterations: 12) { $0.conditional = true; $0.labelSteps = 20 }
+        let uninterrupted = try Trainer(config: config, dataset: data)
+        _ = try trainCollecting(uninterrupted, term: "loss")
+
+        let first = try Trainer(config: config, dataset: data)
+        for _ in 0..<5 { try first.step() }
+        let saved = try first.checkpoint()
+        let resumed = try Trainer(config: config, dataset: data)
+        try resumed.restore(saved, label: "after 5")
+        XCTAssertEqual(resumed.iteration, 5)
+        _ = try trainCollecting(resumed, term: "loss")
+
+        let a = try uninterrupted.checkpoint().tensors, b = try resumed.checkpoint().tensors
+        XCTAssertEqual(Set(a.keys), Set(b.keys))
+        for (name, tensor) in a { XCTAssertEqual(tensor.values, b[name]!.values, name) }
+    }
+
+    func testPartsFreezeAtTheirBudgets() throws {
+        let data = SyntheticData.quadrants()
+        let config = SyntheticData.config(.generation, dataset: data, iterations: 6) { $0.decoderIterations = 3 }
+        let trainer = try Trainer(config: config, dataset: data)
+        for _ in 0..<3 { try trainer.step() }
+        let decoderAfterBudget = trainer.networks.decoder!.parameters().map(\.values)
+        let encoderAfterBudget = trainer.networks.encoder!.parameters().map(\.values)
+        _ = try trainCollecting(trainer, term: "loss")
+        XCTAssertEqual(trainer.networks.decoder!.parameters().map(\.values), decoderAfterBudget, "frozen decoder changed")
+        XCTAssertNotEqual(trainer.networks.encoder!.parameters().map(\.values), encoderAfterBudget,
+                          "the encoder keeps training through the frozen decoder")
+        let ema = try trainer.checkpoint().tensors
+        XCTAssertEqual(ema["ema.decoder.num_updates"]?.scalar, 3)
+        XCTAssertEqual(ema["ema.encoder.num_updates"]?.scalar, 6)
+    }
+
+    func testBadConfigurationsFailBeforeTrainingWithClearMessages() {
+        let unlabelled = SyntheticData.quadrants(labelled: false)
+        func problems(_ config: TrainingConfig, _ data: Dataset) -> String {
+            do {
+                _ = try Trainer(config: config, dataset: data)
+                return ""
+            } catch {
+                return "\(error)"
+            }
+        }
+        XCTAssertTrue(problems(SyntheticData.config(.generation, dataset: unlabelled, iterations: 1) { $0.conditional = true }, unlabelled)
+            .contains("needs a labelled dataset"))
+        XCTAssertTrue(problems(SyntheticData.config(.supervised, dataset: unlabelled, iterations: 1), unlabelled)
+            .contains("needs a labelled dataset"))
+        XCTAssertTrue(problems(SyntheticData.config(.contrastive, dataset: unlabelled, iterations: 1, batch: 1), unlabelled)
+            .contains("batch must be at least 2"))
+        XCTAssertTrue(problems(SyntheticData.config(.generation, dataset: unlabelled, iterations: 1) { $0.preset = "huge" }, unlabelled)
+            .contains("unknown preset 'huge'"))
+        XCTAssertTrue(problems(SyntheticData.config(.generation, dataset: unlabelled, iterations: 1, batch: 500), unlabelled)
+            .contains("larger than the dataset"))
+    }
+
+    func testACheckpointOfAnotherArchitectureIsRefused() throws {
+        let data = SyntheticData.quadrants()
+        let rf = try Trainer(config: SyntheticData.config(.generation, dataset: data, iterations: 2) { $0.latent = .none }, dataset: data)
+        let lzn = try Trainer(config: SyntheticData.config(.generation, dataset: data, iterations: 2), dataset: data)
+        XCTAssertThrowsError(try lzn.restore(try rf.checkpoint(), label: "rf")) { error in
+            XCTAssertTrue("\(error)".contains("another architecture: latent is none there, lzn here"), "\(error)")
+        }
+        XCTAssertThrowsError(try lzn.initialize(from: try rf.checkpoint(), label: "rf"))
+    }
+}
