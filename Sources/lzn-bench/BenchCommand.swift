@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import LZN
+import NN
 
 /// `lzn-bench`: performance figures as JSON lines, comparable with
 /// `shared/bench/torch_reference.py` (same networks, shapes and thread count).
@@ -23,10 +24,12 @@ struct BenchCommand: ParsableCommand {
             `lzn-bench latent-flow --batch B --dim D --steps 20`:
               {"what":"latent_flow_fwd_bwd","B":..,"D":..,"seconds":..,"peak_rss_mb":..}
                   one forward Euler latent flow plus the backward of sum(latent²)
+            `lzn-bench modes --batch 128 --preset s`:
+              {"what":"train_throughput","model":..,"images_per_second":..}   each trainer's speed
             Every time is the median of --repeats runs after a warm-up. Threads: --threads (default: all
             cores, 2 here); the same count is used by the engine's workers and OpenBLAS. Build with -c release.
             """,
-        subcommands: [All.self, LatentFlow.self],
+        subcommands: [All.self, LatentFlow.self, Modes.self],
         defaultSubcommand: All.self)
 }
 
@@ -111,4 +114,9 @@ func medianSeconds(repeats: Int, _ body: () throws -> Void) rethrows -> Double {
     }
     times.sort()
     return times[times.count / 2]
+}
+
+/// The latent dimension of a preset by name (32 for s).
+enum NetworkPresetLookup {
+    static func latentDim(_ name: String) -> Int { NetworkPreset.named(name)?.latentDim ?? 32 }
 }
