@@ -13,8 +13,9 @@ public final class Networks {
     public let projection: ProjectionHead?
 
     public init(config: TrainingConfig) throws {
-        let problems = config.networkPreset == nil ? ["unknown preset '\(config.preset)'"] : []
-        guard let preset = config.networkPreset else { throw TrainingError.badConfiguration(problems) }
+        guard let preset = config.networkPreset else {
+            throw TrainingError.badConfiguration(["unknown preset '\(config.preset)'"])
+        }
         let parts = config.parts
         let root = Philox(seed: config.seed, stream: 0x1417)
         var encoderRNG = root.split(1), decoderRNG = root.split(2), anchorRNG = root.split(3), headRNG = root.split(4)

@@ -114,8 +114,9 @@ public enum TrainStage {
             window.add(report, batch: config.batch)
             if logNow {
                 try context.recordNow(window.metrics(step: done, trainer: trainer))
-                context.progress.report(done: done, total: config.iterations, rate: window.imagesPerSecond, unit: "img/s",
-                                        values: ["loss": window.mean("loss") ?? .nan])
+                // The rate is in the unit of `done` (iterations), so the scheduler's ETA is right.
+                context.progress.report(done: done, total: config.iterations, rate: window.iterationsPerSecond, unit: "it/s",
+                                        values: ["loss": window.mean("loss") ?? .nan, "img_per_s": window.imagesPerSecond])
                 window = MetricWindow()
             }
             if done % config.checkpointEvery == 0 && !trainer.finished {
@@ -135,6 +136,7 @@ struct MetricWindow {
     private var counts: [String: Int] = [:]
     private var seconds = 0.0
     private var images = 0
+    private var iterations = 0
 
     mutating func add(_ report: StepReport, batch: Int) {
         for (name, value) in report.terms where value.isFinite { accumulate(name, value) }
@@ -142,6 +144,7 @@ struct MetricWindow {
         accumulate("lr_factor", report.learningRateFactor)
         seconds += report.seconds
         images += batch
+        iterations += 1
     }
 
     private mutating func accumulate(_ name: String, _ value: Double) {
@@ -152,6 +155,8 @@ struct MetricWindow {
     func mean(_ name: String) -> Double? { counts[name].map { sums[name]! / Double($0) } }
 
     var imagesPerSecond: Double { seconds > 0 ? Double(images) / seconds : 0 }
+
+    var iterationsPerSecond: Double { seconds > 0 ? Double(iterations) / seconds : 0 }
 
     func metrics(step: Int, trainer: Trainer) -> [Metric] {
         var out = sums.keys.sorted().map { Metric($0, mean($0)!, step: step, split: "train") }
