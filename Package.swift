@@ -55,8 +55,8 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["Engine", "ArrayFormats", "Store", "CJPEG", "CZlib"]),
 
         // Pipeline and stages.
-        .target(name: "Pipeline", dependencies: ["Store"]),
-        .target(name: "StageKit", dependencies: ["Store", "ArrayFormats"]),
+        .target(name: "Pipeline", dependencies: ["Store", "StageKit"]),
+        .target(name: "StageKit", dependencies: ["Store", "ArrayFormats", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Training", dependencies: ["Engine", "NN", "LZN", "Datasets", "StageKit", "Store"]),
         .target(name: "Evaluation", dependencies: ["Engine", "NN", "LZN", "Datasets", "StageKit", "Store", "ArrayFormats", "CBLAS", "Training"]),
 
@@ -78,7 +78,10 @@ let package = Package(
         .testTarget(name: "ArrayFormatsTests", dependencies: ["ArrayFormats"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "ArrayFormats"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Store", "ArrayFormats", "Engine"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Store"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Store", "StageKit", "lzn-stage-fixture", "lzn-pipe",
+                                                      "lzn-ingest", "lzn-train", "lzn-latents", "lzn-generate", "lzn-fid", "lzn-probe"]),
+        // A small controllable stage the scheduler's end-to-end tests run (built next to lzn-pipe).
+        .executableTarget(name: "lzn-stage-fixture", dependencies: ["StageKit", "Store"], path: "Tests/PipelineFixtures/lzn-stage-fixture"),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "NN", "LZN", "Datasets", "Store", "StageKit"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Engine", "NN", "LZN", "Store", "ArrayFormats", "StageKit"]),
     ],

@@ -88,3 +88,65 @@ void lzn_jpeg_free(lzn_jpeg_image *image) {
     free(image->pixels);
     image->pixels = NULL;
 }
+
+static lzn_jpeg_encoded encode_failure(const char *message) {
+    lzn_jpeg_encoded encoded;
+    memset(&encoded, 0, sizeof encoded);
+    encoded.status = 1;
+    snprintf(encoded.message, sizeof encoded.message, "%s", message);
+    return encoded;
+}
+
+lzn_jpeg_encoded lzn_jpeg_encode(const unsigned char *pixels, int width, int height, int channels, int quality) {
+    if (channels != 1 && channels != 3) return encode_failure("channels must be 1 or 3");
+    if (pixels == NULL || width <= 0 || height <= 0 || width > 65500 || height > 65500)
+        return encode_failure("image dimensions out of range");
+    if (quality < 1 || quality > 100) return encode_failure("quality must be in 1...100");
+
+    struct jpeg_compress_struct cinfo;
+    error_manager err;
+    // jpeg_mem_dest writes these through their addresses, so they live in memory across longjmp.
+    unsigned char *buffer = NULL;
+    unsigned long size = 0;
+    memset(&cinfo, 0, sizeof cinfo);
+    cinfo.err = jpeg_std_error(&err.base);
+    err.base.error_exit = on_error;
+    err.base.emit_message = on_message;
+    err.message[0] = 0;
+
+    if (setjmp(err.escape)) {
+        jpeg_destroy_compress(&cinfo);
+        free(buffer);
+        return encode_failure(err.message[0] ? err.message : "JPEG encoding failed");
+    }
+
+    jpeg_create_compress(&cinfo);
+    jpeg_mem_dest(&cinfo, &buffer, &size);
+    cinfo.image_width = (JDIMENSION)width;
+    cinfo.image_height = (JDIMENSION)height;
+    cinfo.input_components = channels;
+    cinfo.in_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
+    jpeg_set_defaults(&cinfo);
+    jpeg_set_quality(&cinfo, quality, TRUE);
+    jpeg_start_compress(&cinfo, TRUE);
+    size_t stride = (size_t)width * (size_t)channels;
+    while (cinfo.next_scanline < cinfo.image_height) {
+        JSAMPROW row = (JSAMPROW)(pixels + (size_t)cinfo.next_scanline * stride);
+        jpeg_write_scanlines(&cinfo, &row, 1);
+    }
+    jpeg_finish_compress(&cinfo);
+    jpeg_destroy_compress(&cinfo);
+
+    lzn_jpeg_encoded encoded;
+    memset(&encoded, 0, sizeof encoded);
+    encoded.bytes = buffer;
+    encoded.size = (size_t)size;
+    return encoded;
+}
+
+void lzn_jpeg_free_encoded(lzn_jpeg_encoded *encoded) {
+    if (encoded == NULL) return;
+    free(encoded->bytes);
+    encoded->bytes = NULL;
+    encoded->size = 0;
+}

@@ -1,3 +1,5 @@
-import Foundation
-FileHandle.standardError.write("lzn-ingest: under construction\n".data(using: .utf8)!)
-exit(70)
+import StageKit
+
+// lzn-ingest: pipeline mode (`--store PATH --stage-run ID`, `--describe`) through StageKit,
+// anything else is the standalone command line.
+stageMain(IngestStage.stage) { arguments in StandaloneCommand.exitCode(running: arguments) }

@@ -22,4 +22,18 @@ lzn_jpeg_image lzn_jpeg_decode(const unsigned char *data, size_t size, int want_
 
 void lzn_jpeg_free(lzn_jpeg_image *image);
 
+/// Result of encoding: on success `status` is 0 and `bytes` holds `size` bytes of JPEG, to be
+/// released with `lzn_jpeg_free_encoded`; on failure `bytes` is NULL and `message` says why.
+typedef struct {
+    int status;
+    unsigned char *bytes;
+    size_t size;
+    char message[200];
+} lzn_jpeg_encoded;
+
+/// Encodes row-major interleaved pixels (`channels` 1 = grayscale or 3 = RGB) at `quality` 1...100.
+lzn_jpeg_encoded lzn_jpeg_encode(const unsigned char *pixels, int width, int height, int channels, int quality);
+
+void lzn_jpeg_free_encoded(lzn_jpeg_encoded *encoded);
+
 #endif

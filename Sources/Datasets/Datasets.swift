@@ -1,1 +1,0 @@
-// The Datasets library; see README.md (Architecture).

@@ -1,0 +1,50 @@
+import CJPEG
+
+/// libjpeg through the CJPEG shim, on channels-first uint8 images.
+public enum JPEGCodec {
+    /// Decoding refuses images with more pixels than this before allocating for them.
+    public static let maxPixels = 1 << 26
+
+    public struct Failure: Error, CustomStringConvertible, Equatable {
+        public let message: String
+        public var description: String { message }
+    }
+
+    /// Decodes JPEG bytes to `channels × height × width` (libjpeg converts to 1 or 3 channels).
+    /// Any libjpeg warning, such as data ending inside the entropy-coded segment, is a failure.
+    public static func decode(_ bytes: [UInt8], channels: Int) throws(Failure) -> (pixels: [UInt8], height: Int, width: Int) {
+        var image = bytes.withUnsafeBufferPointer { lzn_jpeg_decode($0.baseAddress, $0.count, Int32(channels), maxPixels) }
+        defer { lzn_jpeg_free(&image) }
+        guard image.status == 0, let pixels = image.pixels else { throw Failure(message: cString(image.message)) }
+        let height = Int(image.height), width = Int(image.width), plane = height * width
+        var chw = [UInt8](repeating: 0, count: plane * channels)
+        chw.withUnsafeMutableBufferPointer { out in
+            for p in 0..<plane {
+                for c in 0..<channels { out[c * plane + p] = pixels[p * channels + c] }
+            }
+        }
+        return (chw, height, width)
+    }
+
+    /// Encodes `channels × height × width` bytes (channels 1 or 3) at `quality` 1...100.
+    public static func encode(_ chw: [UInt8], channels: Int, height: Int, width: Int, quality: Int = 95) throws(Failure) -> [UInt8] {
+        guard chw.count == channels * height * width else {
+            throw Failure(message: "\(chw.count) bytes for a \(channels)×\(height)×\(width) image")
+        }
+        let plane = height * width
+        var interleaved = [UInt8](repeating: 0, count: chw.count)
+        for p in 0..<plane {
+            for c in 0..<channels { interleaved[p * channels + c] = chw[c * plane + p] }
+        }
+        var encoded = interleaved.withUnsafeBufferPointer {
+            lzn_jpeg_encode($0.baseAddress, Int32(width), Int32(height), Int32(channels), Int32(quality))
+        }
+        defer { lzn_jpeg_free_encoded(&encoded) }
+        guard encoded.status == 0, let bytes = encoded.bytes else { throw Failure(message: cString(encoded.message)) }
+        return Array(UnsafeBufferPointer(start: bytes, count: encoded.size))
+    }
+
+    private static func cString<T>(_ tuple: T) -> String {
+        withUnsafeBytes(of: tuple) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+    }
+}

@@ -1,0 +1,83 @@
+import ArrayFormats
+import Foundation
+
+/// Reading source files whole, with errors that name the path.
+enum SourceFile {
+    /// Files larger than this are refused before reading (no dataset source here comes close).
+    static let maxFileBytes = 8 << 30
+    /// Decompressed `.gz` contents are capped here, whatever the stream says.
+    static let maxInflatedBytes = 8 << 30
+
+    enum Kind { case missing, file, folder, other }
+
+    static func kind(of path: String) -> Kind {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return .missing }
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: return .file
+        case S_IFDIR: return .folder
+        default: return .other
+        }
+    }
+
+    /// The bytes of a regular file.
+    static func read(_ path: String) throws -> [UInt8] {
+        switch kind(of: path) {
+        case .missing: throw DatasetError.notFound(path: path)
+        case .folder: throw DatasetError.unreadable(path: path, reason: "is a folder, expected a file")
+        case .other: throw DatasetError.unreadable(path: path, reason: "not a regular file")
+        case .file: break
+        }
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw DatasetError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw DatasetError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+        let size = Int(st.st_size)
+        guard size <= maxFileBytes else {
+            throw DatasetError.unreadable(path: path, reason: "\(size) bytes exceeds the \(maxFileBytes)-byte limit")
+        }
+        return try [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            var done = 0
+            while done < size {
+                let n = pread(fd, buffer.baseAddress! + done, size - done, off_t(done))
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else {
+                    let reason = n < 0 ? String(cString: strerror(errno)) : "file shrank while reading"
+                    throw DatasetError.unreadable(path: path, reason: reason)
+                }
+                done += n
+            }
+            initialized = size
+        }
+    }
+
+    /// The bytes of a file, inflated when it starts with the gzip magic number (whatever its name).
+    static func readInflating(_ path: String) throws -> [UInt8] {
+        let bytes = try read(path)
+        guard Gzip.isGzip(bytes) else { return bytes }
+        do {
+            return try Gzip.decompress(bytes, limit: maxInflatedBytes)
+        } catch {
+            throw DatasetError.corruptGzip(file: path, error)
+        }
+    }
+
+    /// Names of the entries of a folder, sorted, without hidden entries.
+    static func listFolder(_ path: String) throws -> [String] {
+        switch kind(of: path) {
+        case .missing: throw DatasetError.notFound(path: path)
+        case .folder: break
+        default: throw DatasetError.unreadable(path: path, reason: "not a folder")
+        }
+        do {
+            return try FileManager.default.contentsOfDirectory(atPath: path).filter { !$0.hasPrefix(".") }.sorted()
+        } catch {
+            throw DatasetError.unreadable(path: path, reason: "cannot list the folder")
+        }
+    }
+
+    static func join(_ folder: String, _ name: String) -> String {
+        folder.hasSuffix("/") ? folder + name : folder + "/" + name
+    }
+}

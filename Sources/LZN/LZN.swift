@@ -1,1 +1,0 @@
-// The LZN library; see README.md (Architecture).

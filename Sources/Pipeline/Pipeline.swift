@@ -1,1 +1,0 @@
-// The Pipeline library; see README.md (Architecture).

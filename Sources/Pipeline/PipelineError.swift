@@ -1,0 +1,48 @@
+import Foundation
+
+/// A place in a pipeline file (or on the command line, for `--set`).
+public struct SourceLocation: Equatable, Sendable, CustomStringConvertible {
+    public var file: String
+    public var line: Int?
+
+    public init(file: String, line: Int?) { self.file = file; self.line = line }
+    public var description: String { line.map { "\(file):\($0)" } ?? file }
+}
+
+/// One problem found while loading or validating a pipeline.
+public struct PipelineIssue: Equatable, Sendable, CustomStringConvertible {
+    public var location: SourceLocation
+    public var message: String
+
+    public init(_ location: SourceLocation, _ message: String) { self.location = location; self.message = message }
+    public var description: String { "\(location): \(message)" }
+}
+
+/// Errors of the Pipeline library; messages live in this one switch.
+public enum PipelineError: Error, CustomStringConvertible {
+    /// The pipeline is invalid; every problem found is listed (nothing ran).
+    case invalid([PipelineIssue])
+    /// Bad command-line use (unknown stage in --force/--until/--set, malformed --set).
+    case usage(String)
+    case pipelineNotFound(name: String, searched: [String])
+    case unreadable(path: String, reason: String)
+    case describeFailed(executable: String, path: String, reason: String)
+    case store(String)
+
+    public var description: String {
+        switch self {
+        case .invalid(let issues):
+            return "invalid pipeline:\n" + issues.map { "  \($0)" }.joined(separator: "\n")
+        case .usage(let message):
+            return message
+        case .pipelineNotFound(let name, let searched):
+            return "no pipeline '\(name)' (looked for: \(searched.joined(separator: ", ")))"
+        case .unreadable(let path, let reason):
+            return "cannot read \(path): \(reason)"
+        case .describeFailed(let executable, let path, let reason):
+            return "\(executable) (\(path)) --describe failed: \(reason)"
+        case .store(let message):
+            return "store: \(message)"
+        }
+    }
+}

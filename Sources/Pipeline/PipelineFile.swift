@@ -1,0 +1,152 @@
+import Foundation
+import StageKit
+
+/// A value as written in the pipeline file, with where it was written.
+public struct Located<Value> {
+    public var value: Value
+    public var location: SourceLocation
+}
+
+/// `inputs = { dataset = "ingest.dataset" }`: output `dataset` of upstream stage `ingest`.
+public struct OutputRef: Hashable, Sendable, CustomStringConvertible {
+    public var stage: String
+    public var output: String
+    public var description: String { "\(stage).\(output)" }
+
+    public init(stage: String, output: String) { self.stage = stage; self.output = output }
+}
+
+/// One `[stages.NAME]` entry as written, before it is checked against the stage's description.
+public struct StageEntry {
+    public var name: String
+    public var executable: Located<String>
+    public var params: [String: Located<ParamValue>]
+    public var inputs: [String: Located<OutputRef>]
+    public var location: SourceLocation
+}
+
+/// A pipeline file as written: the stages in file order. Only the file's own structure is
+/// checked here (known keys, value shapes); `PipelineValidator` checks it against the stages.
+public struct PipelineFile {
+    public var name: String
+    public var path: String
+    public var summary: String?
+    public var stages: [StageEntry]
+
+    public static let stageKeys = ["run", "params", "inputs"]
+
+    public static func load(path: String) throws -> PipelineFile {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw PipelineError.unreadable(path: path, reason: error.localizedDescription)
+        }
+        let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        return try parse(text, name: name, path: path)
+    }
+
+    public static func parse(_ text: String, name: String, path: String) throws -> PipelineFile {
+        func at(_ line: Int?) -> SourceLocation { SourceLocation(file: path, line: line) }
+        let root: TOMLTable
+        do { root = try TOMLParser.parse(text) } catch let e as TOMLError {
+            throw PipelineError.invalid([PipelineIssue(at(e.line), e.message)])
+        }
+        var issues: [PipelineIssue] = []
+        var summary: String?
+        var stages: [StageEntry] = []
+        for key in root.keys {
+            let node = root[key]!
+            switch (key, node.value) {
+            case ("description", .string(let s)): summary = s
+            case ("stages", .table(let table)):
+                for stageName in table.keys {
+                    let stageNode = table[stageName]!
+                    guard case .table(let body) = stageNode.value else {
+                        issues.append(PipelineIssue(at(stageNode.line), "stage '\(stageName)' must be a table ([stages.\(stageName)])"))
+                        continue
+                    }
+                    if let entry = stageEntry(stageName, body, at, &issues) { stages.append(entry) }
+                }
+            case ("description", _), ("stages", _):
+                issues.append(PipelineIssue(at(node.line), "'\(key)' must be a \(key == "stages" ? "table" : "string")"))
+            default:
+                issues.append(PipelineIssue(at(node.line), "unknown key '\(key)' (expected: description, stages)"))
+            }
+        }
+        if stages.isEmpty && issues.isEmpty { issues.append(PipelineIssue(at(nil), "no stages ([stages.NAME] tables)")) }
+        if !issues.isEmpty { throw PipelineError.invalid(issues) }
+        return PipelineFile(name: name, path: path, summary: summary, stages: stages)
+    }
+
+    private static func stageEntry(_ name: String, _ body: TOMLTable, _ at: (Int?) -> SourceLocation,
+                                   _ issues: inout [PipelineIssue]) -> StageEntry? {
+        let before = issues.count
+        if name.contains(".") || name.isEmpty { issues.append(PipelineIssue(at(body.line), "bad stage name '\(name)'")) }
+        var executable: Located<String>?
+        var params: [String: Located<ParamValue>] = [:]
+        var inputs: [String: Located<OutputRef>] = [:]
+        for key in body.keys {
+            let node = body[key]!
+            switch key {
+            case "run":
+                if case .string(let s) = node.value, !s.isEmpty { executable = Located(value: s, location: at(node.line)) }
+                else { issues.append(PipelineIssue(at(node.line), "stage '\(name)': 'run' must be the name of a stage executable")) }
+            case "params":
+                guard case .table(let t) = node.value else {
+                    issues.append(PipelineIssue(at(node.line), "stage '\(name)': 'params' must be a table")); continue
+                }
+                for p in t.keys {
+                    let pNode = t[p]!
+                    if let v = paramValue(pNode) { params[p] = Located(value: v, location: at(pNode.line)) }
+                    else { issues.append(PipelineIssue(at(pNode.line), "stage '\(name)': parameter '\(p)' has an unsupported value (\(pNode.value.typeName))")) }
+                }
+            case "inputs":
+                guard case .table(let t) = node.value else {
+                    issues.append(PipelineIssue(at(node.line), "stage '\(name)': 'inputs' must be a table")); continue
+                }
+                for i in t.keys {
+                    let iNode = t[i]!
+                    guard case .string(let s) = iNode.value, let ref = outputRef(s) else {
+                        issues.append(PipelineIssue(at(iNode.line), "stage '\(name)': input '\(i)' must be \"STAGE.OUTPUT\""))
+                        continue
+                    }
+                    inputs[i] = Located(value: ref, location: at(iNode.line))
+                }
+            default:
+                issues.append(PipelineIssue(at(node.line), "stage '\(name)': unknown key '\(key)' (expected: \(stageKeys.joined(separator: ", ")))"))
+            }
+        }
+        if executable == nil && issues.count == before {
+            issues.append(PipelineIssue(at(body.line), "stage '\(name)' has no 'run = \"EXECUTABLE\"'"))
+        }
+        guard let executable, issues.count == before else { return nil }
+        return StageEntry(name: name, executable: executable, params: params, inputs: inputs, location: at(body.line))
+    }
+
+    static func outputRef(_ text: String) -> OutputRef? {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
+        return OutputRef(stage: String(parts[0]), output: String(parts[1]))
+    }
+
+    /// TOML values that can be parameters: scalars and flat arrays of scalars.
+    static func paramValue(_ node: TOMLNode) -> ParamValue? {
+        switch node.value {
+        case .string(let s): return .string(s)
+        case .integer(let i): return .int(i)
+        case .float(let d): return .float(d)
+        case .bool(let b): return .bool(b)
+        case .array(let items):
+            var out: [ParamValue] = []
+            for item in items {
+                guard let v = paramValue(item), !(v.isList) else { return nil }
+                out.append(v)
+            }
+            return .list(out)
+        case .table: return nil
+        }
+    }
+}
+
+extension ParamValue {
+    var isList: Bool { if case .list = self { return true } else { return false } }
+}

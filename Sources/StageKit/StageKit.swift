@@ -1,1 +1,0 @@
-// The StageKit library; see README.md (Architecture).

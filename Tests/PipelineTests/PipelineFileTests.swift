@@ -1,0 +1,50 @@
+import XCTest
+@testable import Pipeline
+
+/// The pipelines shipped in pipelines/ are well-formed files with an acyclic DAG, and `smoke`
+/// exercises exactly the stages of `full`.
+final class PipelineFileTests: XCTestCase {
+    static let pipelinesDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("pipelines")
+
+    func load(_ name: String) throws -> PipelineFile {
+        try PipelineFile.load(path: Self.pipelinesDirectory.appendingPathComponent("\(name).toml").path)
+    }
+
+    func testShippedPipelinesParseAndAreAcyclic() throws {
+        for name in ["smoke", "full"] {
+            let file = try load(name)
+            let graph = PipelineGraph(names: file.stages.map(\.name), upstream: Dictionary(uniqueKeysWithValues: file.stages.map {
+                ($0.name, Array(Set($0.inputs.values.map(\.value.stage))))
+            }))
+            guard case .success(let order) = graph.topologicalOrder() else { return XCTFail("\(name) has a cycle") }
+            XCTAssertEqual(order.count, file.stages.count)
+            for stage in file.stages {
+                for (input, ref) in stage.inputs {
+                    XCTAssertTrue(order.contains(ref.value.stage), "\(name): \(stage.name).\(input) refers to unknown stage \(ref.value.stage)")
+                }
+            }
+        }
+    }
+
+    func testSmokeRunsTheSameStagesAsFull() throws {
+        let smoke = try load("smoke"), full = try load("full")
+        XCTAssertEqual(smoke.stages.map(\.name), full.stages.map(\.name))
+        XCTAssertEqual(smoke.stages.map(\.executable.value), full.stages.map(\.executable.value))
+        XCTAssertEqual(smoke.stages.map { $0.inputs.mapValues(\.value) }, full.stages.map { $0.inputs.mapValues(\.value) })
+        XCTAssertEqual(Set(full.stages.map(\.executable.value)),
+                       ["lzn-ingest", "lzn-train", "lzn-latents", "lzn-generate", "lzn-fid", "lzn-probe"])
+    }
+
+    func testFindingPipelinesByNameOrPath() throws {
+        let root = Self.pipelinesDirectory.deletingLastPathComponent().path
+        XCTAssertEqual(try PipelineFinder.find("smoke", currentDirectory: root, executable: nil), root + "/pipelines/smoke.toml")
+        // From elsewhere, through the package the executable was built in.
+        XCTAssertEqual(try PipelineFinder.find("full", currentDirectory: "/", executable: root + "/.build/release/lzn-pipe"),
+                       root + "/pipelines/full.toml")
+        XCTAssertEqual(try PipelineFinder.find("pipelines/full.toml", currentDirectory: root, executable: nil), root + "/pipelines/full.toml")
+        XCTAssertThrowsError(try PipelineFinder.find("nope", currentDirectory: "/", executable: nil)) {
+            XCTAssertEqual("\($0)", "no pipeline 'nope' (looked for: /pipelines/nope.toml)")
+        }
+    }
+}
