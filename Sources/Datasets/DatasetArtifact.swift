@@ -37,7 +37,11 @@ public enum DatasetArtifact {
 
     /// Loads a dataset artifact by id, id prefix or name, checking that its members match its document.
     public static func load(_ reference: String, from store: Store) throws -> Dataset {
-        let artifact = try store.resolve(reference)
+        try load(store.resolve(reference), from: store)
+    }
+
+    /// Loads a dataset artifact (e.g. a stage's input), checking that its members match its document.
+    public static func load(_ artifact: Artifact, from store: Store) throws -> Dataset {
         let label = "dataset artifact \(artifact.label)"
         guard artifact.kind == .dataset else {
             throw StoreError.wrongKind(artifact: artifact.label, expected: "dataset", actual: artifact.kind.rawValue)

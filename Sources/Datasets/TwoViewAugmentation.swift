@@ -38,7 +38,7 @@ public struct TwoViewAugmentation: Equatable, Codable, Sendable {
         blurSigmaMax = 2 * scale
     }
 
-    /// Writes view `v` (0 or 1) of each image `indices[k]` into `views[v]` (each
+    /// Writes the two views of each image `indices[k]` into `view0` and `view1` (each
     /// `indices.count × C × S × S` floats in [-1, 1]). Each view of each sample gets its own
     /// generator derived from two words drawn from `rng`, so the result is a function of the
     /// seed alone, whatever the thread count, and the two views of a sample are independent.
@@ -131,7 +131,10 @@ public struct TwoViewAugmentation: Equatable, Codable, Sendable {
     /// torchvision's ColorJitter: the order of the four operations is drawn first, then the factors.
     private func colourJitter(_ view: UnsafeMutableBufferPointer<Float>, channels: Int, rng: inout Philox) {
         let order = rng.permutation(4)
-        func factor(_ strength: Float) -> Float { max(0, 1 - strength) + 2 * strength * rng.uniform() }
+        func factor(_ strength: Float) -> Float {
+            let low = max(0, 1 - strength), high = 1 + strength
+            return low + (high - low) * rng.uniform()
+        }
         let b = factor(brightness), c = factor(contrast), s = factor(saturation)
         let h = -hue + 2 * hue * rng.uniform()
         for op in order {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Reverse-mode automatic differentiation: ops record a `GraphNode` on their output through
 /// `recordOp`; `backward()` walks the graph once in reverse topological order.
 
@@ -36,17 +38,24 @@ final class GraphNode {
     }
 }
 
-/// Whether ops record a graph. A plain global: ops are issued from one thread at a time
-/// (kernels parallelise inside an op), so no synchronisation is needed.
+/// Whether ops record a graph: a process-wide count of active `withoutGrad` scopes. Ops are issued
+/// from one thread at a time (kernels parallelise inside an op); counting instead of saving and
+/// restoring a flag keeps the mode right even if worker threads nest `withoutGrad` concurrently.
 enum GradMode {
-    nonisolated(unsafe) static var isEnabled = true
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var disabledScopes = 0
+
+    static var isEnabled: Bool { lock.withLock { disabledScopes == 0 } }
+
+    static func adjustDisabledScopes(by delta: Int) {
+        lock.withLock { disabledScopes += delta }
+    }
 }
 
 /// Runs `body` with graph recording off (evaluation, optimiser updates, backward rules).
 public func withoutGrad<R>(_ body: () throws -> R) rethrows -> R {
-    let saved = GradMode.isEnabled
-    GradMode.isEnabled = false
-    defer { GradMode.isEnabled = saved }
+    GradMode.adjustDisabledScopes(by: 1)
+    defer { GradMode.adjustDisabledScopes(by: -1) }
     return try body()
 }
 
@@ -154,9 +163,7 @@ private struct GradientAccumulator {
         if existing.owned {
             addInPlace(existing.tensor, gradient)
         } else {
-            let sum = existing.tensor.detached()
-            addInPlace(sum, gradient)
-            entries[key] = (sum, true)
+            entries[key] = (zipMap(existing.tensor, gradient, Add()), true)
         }
     }
 

@@ -9,6 +9,7 @@ import CBLAS
 func sgemm(_ transA: Bool, _ transB: Bool, m: Int, n: Int, k: Int,
            _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
            alpha: Float = 1, beta: Float = 0) {
+    BLASKernelSelection.ensureSelected()
     cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(transA ? m : k), b, Int32(transB ? k : n),
                 beta, c, Int32(n))

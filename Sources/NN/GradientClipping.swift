@@ -9,24 +9,19 @@ public func clipGradNorm(_ parameters: [Tensor], maxNorm: Float) -> Float {
     let grads = parameters.compactMap(\.grad)
     var sumOfSquares = 0.0
     for grad in grads {
-        sumOfSquares += grad.withUnsafeBufferPointer { g in
-            var partial: Float = 0
-            for x in g { partial += x * x }
-            return Double(partial)
+        grad.withUnsafeBufferPointer { g in
+            for x in g { sumOfSquares += Double(x) * Double(x) }
         }
     }
     let norm = Float(sumOfSquares.squareRoot())
     guard norm.isFinite else { return norm }
     let coefficient = maxNorm / (norm + 1e-6)
     guard coefficient < 1 else { return norm }
-    for parameter in parameters {
-        guard let grad = parameter.grad else { continue }
-        // A fresh tensor: a gradient object may be shared with other nodes of the graph.
-        var scaled = grad.values
-        scaled.withUnsafeMutableBufferPointer { g in
-            for i in 0..<g.count { g[i] *= coefficient }
+    withoutGrad {
+        for parameter in parameters {
+            // A new tensor, not an in-place update: a gradient object may be shared with other nodes.
+            if let grad = parameter.grad { parameter.grad = grad * coefficient }
         }
-        parameter.grad = Tensor(shape: grad.shape, values: scaled)
     }
     return norm
 }

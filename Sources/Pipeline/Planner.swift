@@ -27,6 +27,13 @@ public protocol RunHistory {
     func lastSucceededRun(pipeline: String, stage: String) throws -> RecordedRun?
 }
 
+/// The history of a store that does not exist yet.
+public struct EmptyHistory: RunHistory {
+    public init() {}
+    public func succeededRun(signature: String) -> RecordedRun? { nil }
+    public func lastSucceededRun(pipeline: String, stage: String) -> RecordedRun? { nil }
+}
+
 public enum StageAction: Equatable, Sendable {
     case run
     /// A succeeded run elsewhere in the store has the same signature: its outputs are reused.

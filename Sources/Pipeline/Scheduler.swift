@@ -47,66 +47,105 @@ public final class Scheduler {
         let signals = installSignalHandlers()
         defer { signals.forEach { $0.cancel() }; signal(SIGINT, SIG_DFL); signal(SIGTERM, SIG_DFL) }
 
-        var outcomes: [String: StageOutcome] = [:]
-        var outputs: [String: [String: String]] = [:]
-        var pending = pipeline.stages.filter { wanted.contains($0.name) }
-        var launched: [String: Launched] = [:]
-        for stage in pipeline.stages where !wanted.contains(stage.name) { outcomes[stage.name] = .notRequested }
-
-        while true {
-            if !isInterrupted {
-                var index = 0
-                while index < pending.count {
-                    let stage = pending[index]
-                    let failedUpstream = stage.upstreamStages.filter { up in
-                        switch outcomes[up] {
-                        case .failed?, .skipped?, .interrupted?: return true
-                        default: return false
-                        }
-                    }
-                    if !failedUpstream.isEmpty {
-                        outcomes[stage.name] = .skipped(failedUpstream: failedUpstream)
-                        display.message("- \(stage.name): skipped (upstream \(failedUpstream.joined(separator: ", ")) failed)")
-                        pending.remove(at: index); continue
-                    }
-                    guard stage.upstreamStages.allSatisfy({ outputs[$0] != nil }) else { index += 1; continue }
-                    var inputs: [String: String] = [:]
-                    for (name, ref) in stage.inputs { inputs[name] = outputs[ref.stage]?[ref.output] }
-                    let plan = try planner.decide(stage, inputs: inputs)
-                    switch plan.action {
-                    case .upToDate, .notRequested:
-                        outcomes[stage.name] = .upToDate
-                        outputs[stage.name] = plan.outputs ?? [:]
-                    case .reuse(let cachedRun):
-                        try recordReuse(stage, plan: plan, inputs: inputs, cachedRun: cachedRun, pipelineRun: runID)
-                        outcomes[stage.name] = .reused(fromRun: cachedRun)
-                        outputs[stage.name] = plan.outputs ?? [:]
-                        display.message("= \(stage.name): reused results of stage run \(cachedRun) (\(plan.reasons.map(\.description).joined(separator: "; ")))")
-                    case .run:
-                        guard launched.count < options.jobs else { index += 1; continue }
-                        launched[stage.name] = try launch(stage, plan: plan, inputs: inputs, pipelineRun: runID)
-                    }
-                    pending.remove(at: index)
-                }
+        var state = RunState(pending: pipeline.stages.filter { wanted.contains($0.name) })
+        for stage in pipeline.stages where !wanted.contains(stage.name) { state.outcomes[stage.name] = .notRequested }
+        do {
+            while true {
+                if !isInterrupted { try startReadyStages(&state, planner: planner, pipelineRun: runID) }
+                if state.launched.isEmpty { break }
+                guard let event = events.next() else { continue }  // woken by an interrupt
+                try complete(event, &state)
             }
-            if launched.isEmpty { break }
-            guard let event = events.next() else { continue }
-            let start = launched.removeValue(forKey: event.stage)!
-            stateLock.lock(); running[event.stage] = nil; stateLock.unlock()
-            let outcome = try finish(event, launched: start)
-            outcomes[event.stage] = outcome
-            if case .succeeded(let id, _) = outcome {
-                outputs[event.stage] = try store.stageOutputs(id).mapValues(\.hex)
-            }
+        } catch {
+            // A store error mid-run: stop what is running, record it, and report the error.
+            stopAll(state.launched)
+            try? store.finishPipelineRun(runID, status: .failed)
+            throw error
         }
-        for stage in pending { outcomes[stage.name] = .notStarted }
+        for stage in state.pending { state.outcomes[stage.name] = .notStarted }
 
-        let ordered = pipeline.stages.map { (stage: $0.name, outcome: outcomes[$0.name] ?? .notStarted) }
+        let ordered = pipeline.stages.map { (stage: $0.name, outcome: state.outcomes[$0.name] ?? .notStarted) }
         let anyFailed = ordered.contains { if case .failed = $0.outcome { return true }; if case .skipped = $0.outcome { return true }; return false }
         let status: RunStatus = isInterrupted ? .interrupted : anyFailed ? .failed : .succeeded
         try store.finishPipelineRun(runID, status: status)
         let exitCode = isInterrupted ? PipelineExit.interrupted : anyFailed ? PipelineExit.stageFailed : PipelineExit.ok
         return Result(pipelineRun: runID, outcomes: ordered, exitCode: exitCode)
+    }
+
+    /// What one run knows as it goes: each stage's outcome, the outputs of finished stages,
+    /// the stages still to decide (dependency order) and the running ones.
+    private struct RunState {
+        var pending: [ResolvedStage]
+        var outcomes: [String: StageOutcome] = [:]
+        var outputs: [String: [String: String]] = [:]
+        var launched: [String: Launched] = [:]
+
+        init(pending: [ResolvedStage]) { self.pending = pending }
+
+        func failedUpstream(of stage: ResolvedStage) -> [String] {
+            stage.upstreamStages.filter { up in
+                switch outcomes[up] {
+                case .failed?, .skipped?, .interrupted?: return true
+                default: return false
+                }
+            }
+        }
+    }
+
+    /// Decides every pending stage whose inputs are known: skip it (an upstream failed), keep it
+    /// (up to date), reuse a cached run, or launch it while fewer than `jobs` stages run.
+    private func startReadyStages(_ state: inout RunState, planner: Planner, pipelineRun: Int64) throws {
+        var index = 0
+        while index < state.pending.count {
+            let stage = state.pending[index]
+            let failedUpstream = state.failedUpstream(of: stage)
+            if !failedUpstream.isEmpty {
+                state.outcomes[stage.name] = .skipped(failedUpstream: failedUpstream)
+                display.message("- \(stage.name): skipped (upstream \(failedUpstream.joined(separator: ", ")) failed)")
+                state.pending.remove(at: index)
+                continue
+            }
+            guard stage.upstreamStages.allSatisfy({ state.outputs[$0] != nil }) else { index += 1; continue }
+            let inputs = stage.inputs.compactMapValues { state.outputs[$0.stage]?[$0.output] }
+            let plan = try planner.decide(stage, inputs: inputs)
+            switch plan.action {
+            case .upToDate, .notRequested:
+                state.outcomes[stage.name] = .upToDate
+                state.outputs[stage.name] = plan.outputs ?? [:]
+            case .reuse(let cachedRun):
+                try recordReuse(stage, plan: plan, inputs: inputs, cachedRun: cachedRun, pipelineRun: pipelineRun)
+                state.outcomes[stage.name] = .reused(fromRun: cachedRun)
+                state.outputs[stage.name] = plan.outputs ?? [:]
+                display.message("= \(stage.name): reused results of stage run \(cachedRun) (\(plan.reasons.map(\.description).joined(separator: "; ")))")
+            case .run:
+                guard state.launched.count < options.jobs else { index += 1; continue }
+                state.launched[stage.name] = try launch(stage, plan: plan, inputs: inputs, pipelineRun: pipelineRun)
+            }
+            state.pending.remove(at: index)
+        }
+    }
+
+    private func complete(_ event: EventQueue.Event, _ state: inout RunState) throws {
+        let start = state.launched.removeValue(forKey: event.stage)!
+        stateLock.lock(); running[event.stage] = nil; stateLock.unlock()
+        let outcome = try finish(event, launched: start)
+        state.outcomes[event.stage] = outcome
+        if case .succeeded(let id, _) = outcome {
+            state.outputs[event.stage] = try store.stageOutputs(id).mapValues(\.hex)
+        }
+    }
+
+    private func stopAll(_ launched: [String: Launched]) {
+        stateLock.lock()
+        interrupted = true
+        let children = Array(running.values)
+        stateLock.unlock()
+        children.forEach { $0.terminate() }
+        var remaining = launched
+        while !remaining.isEmpty {
+            guard let event = events.next(), let start = remaining.removeValue(forKey: event.stage) else { continue }
+            _ = try? store.finishStageRun(start.id, status: .interrupted, exitCode: nil)
+        }
     }
 
     private var isInterrupted: Bool {

@@ -34,6 +34,25 @@ public struct StoreHistory: RunHistory {
         return try recorded(run, identity: identity, description: pipeline.stage(stage)?.description)
     }
 
+    /// Stages whose newest run in this pipeline failed, was interrupted or is running now:
+    /// stage → "failed, exit 1, stage run 7".
+    public func unsuccessfulLatestAttempts() throws -> [String: String] {
+        let result = try ReadOnlyQuery.run("""
+            SELECT s.stage, s.status, s.exit_code, s.id FROM stage_runs AS s JOIN pipeline_runs AS p ON p.id = s.pipeline_run
+            WHERE p.pipeline = \(SQLText.quote(pipeline.name)) AND s.status IN ('failed', 'interrupted', 'running')
+              AND s.id = (SELECT max(s2.id) FROM stage_runs AS s2 JOIN pipeline_runs AS p2 ON p2.id = s2.pipeline_run
+                          WHERE p2.pipeline = p.pipeline AND s2.stage = s.stage)
+            """, storePath: store.path)
+        var out: [String: String] = [:]
+        for row in result.rows {
+            guard case .text(let stage) = row[0], case .text(let status) = row[1], case .integer(let id) = row[3] else { continue }
+            let exit: String
+            if case .integer(let code) = row[2] { exit = ", exit \(code)" } else { exit = "" }
+            out[stage] = "\(status)\(exit), stage run \(id)"
+        }
+        return out
+    }
+
     private func recorded(_ run: StageRun, identity: String, description: StageDescription?) throws -> RecordedRun {
         RecordedRun(id: run.id, signature: run.signature, identity: identity,
                     params: ParamValue.params(from: run.params, typedBy: description) ?? [:],

@@ -1,4 +1,5 @@
 import Foundation
+import Store
 
 /// The declared type of a stage parameter.
 public enum ParamType: String, Codable, Sendable, CaseIterable {
@@ -73,8 +74,8 @@ public struct ParamSpec: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey { case name, type, defaultValue = "default", choices, doc }
 }
 
-/// A named artifact a stage consumes or produces; `kind` is the store's artifact kind
-/// (e.g. "dataset", "checkpoint", "tensor", "image", "text").
+/// A named artifact a stage consumes or produces; `kind` is the store's `ArtifactKind` raw value
+/// ("tensor", "bundle", "dataset", "image", "text", "json").
 public struct ArtifactSpec: Codable, Equatable, Sendable {
     public var name: String
     public var kind: String
@@ -135,7 +136,9 @@ public struct StageDescription: Codable, Equatable, Sendable {
                 }
             }
         }
-        for a in inputs + outputs where a.kind.isEmpty { found.append("\(name): artifact '\(a.name)' has no kind") }
+        for a in inputs + outputs where ArtifactKind(rawValue: a.kind) == nil {
+            found.append("\(name): artifact '\(a.name)' has kind '\(a.kind)', not one of the store's: \(ArtifactKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         if outputs.contains(where: \.optional) { found.append("\(name): outputs cannot be optional") }
         return found
     }

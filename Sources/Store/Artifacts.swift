@@ -150,12 +150,7 @@ extension Store {
     }
 
     private func putContent(_ bytes: [UInt8], kind: ArtifactKind, name: String, mediaType: String, metadata: JSON) throws -> Artifact {
-        let staged = try sql { () -> StagedBlob in
-            let writer = BlobWriter(store: self)
-            try writer.append(bytes)
-            return try writer.finish()
-        }
-        return try registerArtifact(kind: kind, name: name, content: staged, mediaType: mediaType, metadata: metadata)
+        return try registerArtifact(kind: kind, name: name, content: try stage(bytes), mediaType: mediaType, metadata: metadata)
     }
 
     /// The raw content of any artifact (for bundles and datasets: their JSON document), verified.

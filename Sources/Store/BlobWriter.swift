@@ -84,6 +84,15 @@ final class BlobWriter {
 }
 
 extension Store {
+    /// Stages the concatenation of `parts` as one blob's content.
+    func stage(_ parts: [UInt8]...) throws -> StagedBlob {
+        try sql {
+            let writer = BlobWriter(store: self)
+            for part in parts { try writer.append(part) }
+            return try writer.finish()
+        }
+    }
+
     /// Inserts the blob row for staged content (if new) and pins it to this session. Call inside
     /// the transaction that also inserts whatever references the blob.
     func register(_ staged: StagedBlob) throws {
@@ -103,13 +112,9 @@ extension Store {
     /// Stores bytes as a blob and returns its address. The blob is kept while this `Store` is open;
     /// reference it from an artifact before closing, or `gc` will remove it.
     public func putBlob(_ bytes: [UInt8]) throws -> BlobAddress {
-        try sql {
-            let writer = BlobWriter(store: self)
-            try writer.append(bytes)
-            let staged = try writer.finish()
-            try db.immediateTransaction { try register(staged) }
-            return staged.address
-        }
+        let staged = try stage(bytes)
+        try sql { try db.immediateTransaction { try register(staged) } }
+        return staged.address
     }
 
     /// Stores everything `source` yields as a blob, streaming (memory: one chunk).

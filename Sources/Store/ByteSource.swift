@@ -41,4 +41,13 @@ public final class FileByteSource: ByteSource {
         out.removeLast(count - done)
         return out
     }
+
+    /// Reads and discards the rest; returns how many bytes there were.
+    public func skipToEnd() throws -> Int {
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
+        defer { scratch.deallocate() }
+        var total = 0
+        while case let n = try read(into: scratch), n > 0 { total += n }
+        return total
+    }
 }

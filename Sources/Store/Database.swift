@@ -20,6 +20,7 @@ final class Database {
     private(set) var handle: OpaquePointer?
     private var cache: [String: Statement] = [:]
     private var transactionDepth = 0
+    private var inReadTransaction = false
     static let busyTimeoutMilliseconds: Int32 = 60_000
 
     init(path: String, mode: Mode) throws {
@@ -106,6 +107,7 @@ final class Database {
     /// Nested calls join the outer transaction.
     func immediateTransaction<T>(_ body: () throws -> T) throws -> T {
         if transactionDepth > 0 {
+            precondition(!inReadTransaction, "a write transaction cannot join a read transaction (\(path))")
             transactionDepth += 1
             defer { transactionDepth -= 1 }
             return try body()
@@ -128,7 +130,12 @@ final class Database {
         if transactionDepth > 0 { return try body() }
         try execute("BEGIN")
         transactionDepth = 1
-        defer { transactionDepth = 0; try? execute("COMMIT") }
+        inReadTransaction = true
+        defer {
+            transactionDepth = 0
+            inReadTransaction = false
+            try? execute("COMMIT")
+        }
         return try body()
     }
 

@@ -31,6 +31,16 @@ public struct LatestMetric: Equatable, Sendable {
     public let recordedAt: String
 }
 
+/// A row of the `metric_history` view.
+public struct MetricHistoryEntry: Equatable, Sendable {
+    public let pipeline: String?
+    public let stage: String
+    public let pipelineRun: Int64?
+    public let stageRun: Int64
+    public let metric: Metric
+    public let recordedAt: String
+}
+
 extension Store {
     /// Records metrics of a stage run right away (e.g. training curves while it runs).
     public func recordMetrics(stageRun: Int64, _ metrics: [Metric]) throws {
@@ -70,6 +80,19 @@ extension Store {
                 WHERE ?1 IS NULL OR pipeline = ?1
                 """, [.optional(pipeline)]) { s in
                 LatestMetric(pipeline: s.optionalText(0), stage: s.text(1), metric: metricRow(s, from: 2), recordedAt: s.text(7))
+            }
+        }
+    }
+
+    /// Every recorded value of metric `name` (the `metric_history` view), oldest first.
+    public func metricHistory(name: String, pipeline: String? = nil) throws -> [MetricHistoryEntry] {
+        try sql {
+            try db.query("""
+                SELECT pipeline, stage, pipeline_run, stage_run, name, value, step, split, tag, recorded_at
+                FROM metric_history WHERE name = ?1 AND (?2 IS NULL OR pipeline = ?2)
+                """, [.text(name), .optional(pipeline)]) { s in
+                MetricHistoryEntry(pipeline: s.optionalText(0), stage: s.text(1), pipelineRun: s.optionalInt(2),
+                                   stageRun: s.int(3), metric: metricRow(s, from: 4), recordedAt: s.text(9))
             }
         }
     }

@@ -77,7 +77,9 @@ public final class Store {
             }
         }
         _ = try db.queryOne("PRAGMA journal_mode = WAL") { $0.text(0) }
-        try db.execute("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+        // NORMAL: WAL commits survive a process crash; only power loss can lose the last commits.
+        // journal_size_limit: truncate the WAL after checkpoints instead of keeping a 300 MB file.
+        try db.execute("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA journal_size_limit = 67108864;")
         guard found < Schema.currentVersion else { return }
         try db.immediateTransaction {
             let current = try userVersion(db)  // another process may have migrated meanwhile

@@ -15,27 +15,31 @@ extension Store {
     /// Streams an `.npy` file (or FIFO) into a tensor artifact without loading it: memory is one chunk.
     public func importNPY(path: String, name: String, metadata: JSON = [:]) throws -> Artifact {
         var source = try FileByteSource(path: path)
-        var prefix = try source.readUpTo(10)
-        if prefix.count == 10, prefix[6] >= 2 { prefix += try source.readUpTo(2) }
-        let lengthField = prefix.count >= 12 && prefix[6] >= 2
-            ? Int(prefix[8]) | Int(prefix[9]) << 8 | Int(prefix[10]) << 16 | Int(prefix[11]) << 24
-            : prefix.count >= 10 ? Int(prefix[8]) | Int(prefix[9]) << 8 : 0
-        if lengthField <= NPY.maxHeaderLength { prefix += try source.readUpTo(lengthField) }
-        let header = try NPY.parseHeader(prefix, source: path)
+        let header = try readNPYHeader(from: source)
         let staged = try sql { () -> StagedBlob in
             let writer = BlobWriter(store: self)
             try writer.append(NPY.headerBytes(dtype: header.dtype, shape: header.shape))
             let copied = try writer.append(from: &source, limit: header.payloadLength)
-            var probe: UInt8 = 0
-            let extra = try withUnsafeMutableBytes(of: &probe) { try source.read(into: $0) }
+            let extra = try source.skipToEnd()
             guard copied == header.payloadLength, extra == 0 else {
-                throw NPYError.payloadSizeMismatch(source: path, expected: header.payloadLength,
-                                                   actual: extra == 0 ? copied : copied + 1)
+                throw NPYError.payloadSizeMismatch(source: path, expected: header.payloadLength, actual: copied + extra)
             }
             return try writer.finish()
         }
         return try registerArtifact(kind: .tensor, name: name, content: staged, mediaType: "application/x-npy",
                                     tensor: (header.dtype, header.shape), metadata: metadata)
+    }
+
+    /// Reads only the header of an `.npy` stream, leaving `source` at the first payload byte.
+    private func readNPYHeader(from source: FileByteSource) throws -> NPYHeader {
+        var prefix = try source.readUpTo(10)  // magic, version, and a 2-byte header length (4 from 2.0 on)
+        let lengthEnd = prefix.count == 10 && prefix[6] >= 2 ? 12 : 10
+        if lengthEnd == 12 { prefix += try source.readUpTo(2) }
+        if prefix.count == lengthEnd {
+            let length = prefix[8..<lengthEnd].reversed().reduce(0) { $0 << 8 | Int($1) }
+            if length <= NPY.maxHeaderLength { prefix += try source.readUpTo(length) }
+        }
+        return try NPY.parseHeader(prefix, source: source.path)
     }
 
     /// Loads a tensor artifact (verified). Memory: the array itself plus one chunk.
@@ -67,12 +71,7 @@ extension Store {
         for (memberName, array) in tensors.sorted(by: { $0.key < $1.key }) {
             members.append(StagedMember(name: memberName, blob: try stageTensor(array), dtype: array.dtype, shape: array.shape))
         }
-        let doc = try sql { () -> StagedBlob in
-            let writer = BlobWriter(store: self)
-            try writer.append(Array(document.text.utf8))
-            return try writer.finish()
-        }
-        return try registerArtifact(kind: kind, name: name, content: doc, mediaType: "application/json",
+        return try registerArtifact(kind: kind, name: name, content: try stage(Array(document.text.utf8)), mediaType: "application/json",
                                     metadata: metadata, members: members)
     }
 
@@ -115,12 +114,7 @@ extension Store {
     // MARK: Payload codec
 
     func stageTensor(_ array: NDArray) throws -> StagedBlob {
-        try sql {
-            let writer = BlobWriter(store: self)
-            try writer.append(NPY.headerBytes(dtype: array.dtype, shape: array.shape))
-            try writer.append(array.bytes)
-            return try writer.finish()
-        }
+        try stage(NPY.headerBytes(dtype: array.dtype, shape: array.shape), array.bytes)
     }
 
     /// Decodes an `.npy` blob while streaming it: the header is parsed from the first bytes, then

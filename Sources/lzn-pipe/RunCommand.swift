@@ -80,7 +80,7 @@ func printPlan(_ pipeline: ValidatedPipeline, storePath: String, options: RunOpt
     defer { store?.close() }
     let history: RunHistory = store.map { StoreHistory(store: $0, pipeline: pipeline) } ?? EmptyHistory()
     let plans = try Planner(pipeline: pipeline, history: history, forced: options.forcedStages(in: pipeline), until: options.until).plan()
-    let lastFailures = try store.map { try latestUnsuccessfulRuns(pipeline: pipeline.name, store: $0) } ?? [:]
+    let lastFailures = try store.map { try StoreHistory(store: $0, pipeline: pipeline).unsuccessfulLatestAttempts() } ?? [:]
     print("\(pipeline.name) (\(pipeline.path)), store \(storePath)\(dryRun ? " — dry run" : ""):")
     let width = plans.map(\.stage.count).max() ?? 0
     for plan in plans {
@@ -99,28 +99,4 @@ func printPlan(_ pipeline: ValidatedPipeline, storePath: String, options: RunOpt
     let reused = plans.filter { if case .reuse = $0.action { return true }; return false }.count
     print(stale + reused == 0 ? "Everything is up to date." : "\(stale) stage(s) \(dryRun ? "would run" : "stale"), \(reused) cached.")
     return PipelineExit.ok
-}
-
-struct EmptyHistory: RunHistory {
-    func succeededRun(signature: String) -> RecordedRun? { nil }
-    func lastSucceededRun(pipeline: String, stage: String) -> RecordedRun? { nil }
-}
-
-/// Stages whose newest run in this pipeline failed or was interrupted: stage → "failed, exit 1, stage run 7".
-func latestUnsuccessfulRuns(pipeline: String, store: Store) throws -> [String: String] {
-    let result = try ReadOnlyQuery.run("""
-        SELECT s.stage, s.status, s.exit_code, s.id FROM stage_runs AS s JOIN pipeline_runs AS p ON p.id = s.pipeline_run
-        WHERE p.pipeline = '\(pipeline.replacingOccurrences(of: "'", with: "''"))'
-          AND s.id = (SELECT max(s2.id) FROM stage_runs AS s2 JOIN pipeline_runs AS p2 ON p2.id = s2.pipeline_run
-                      WHERE p2.pipeline = p.pipeline AND s2.stage = s.stage)
-          AND s.status IN ('failed', 'interrupted')
-        """, storePath: store.path)
-    var out: [String: String] = [:]
-    for row in result.rows {
-        guard case .text(let stage) = row[0], case .text(let status) = row[1], case .integer(let id) = row[3] else { continue }
-        let exit: String
-        if case .integer(let code) = row[2] { exit = ", exit \(code)" } else { exit = "" }
-        out[stage] = "\(status)\(exit), stage run \(id)"
-    }
-    return out
 }

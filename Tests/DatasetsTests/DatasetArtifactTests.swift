@@ -16,6 +16,7 @@ final class DatasetArtifactTests: DatasetTestCase {
         XCTAssertEqual(artifact.kind, .dataset)
         XCTAssertEqual(try DatasetArtifact.load("tiny", from: store), labelled)
         XCTAssertEqual(try DatasetArtifact.load(artifact.id.hex, from: store), labelled)
+        XCTAssertEqual(try DatasetArtifact.load(artifact, from: store), labelled)
         let members = try store.bundleTensors(artifact.id)
         XCTAssertEqual(members["images"]?.dtype, .uint8)
         XCTAssertEqual(members["images"]?.shape, [3, 3, 2, 4])

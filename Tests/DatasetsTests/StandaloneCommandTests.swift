@@ -5,26 +5,6 @@ import XCTest
 
 /// The `lzn-ingest` executable (Sources/lzn-ingest), run as a process the way users run it.
 final class StandaloneCommandTests: DatasetTestCase {
-    private func lznIngest(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            .appendingPathComponent("lzn-ingest")
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            XCTFail("\(binary.path) not built (swift test builds every product)")
-            return (-1, "", "")
-        }
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, stdout, stderr)
-    }
-
     private var storePath: String { folder + "/store.sqlite" }
 
     func testRegistersAndPrintsTheArtifact() throws {

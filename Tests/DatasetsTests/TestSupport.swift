@@ -26,6 +26,27 @@ class DatasetTestCase: XCTestCase {
         return path
     }
 
+    /// Runs the built `lzn-ingest` executable (beside the test bundle) and collects its output.
+    func lznIngest(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("lzn-ingest")
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            XCTFail("\(binary.path) not built (swift test builds every product)")
+            return (-1, "", "")
+        }
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, stdout, stderr)
+    }
+
     /// Asserts that `body` throws exactly `expected`, and that its message names `mentioning`.
     func assertThrows<T>(_ expected: DatasetError, mentioning: String? = nil, _ body: () throws -> T,
                          file: StaticString = #filePath, line: UInt = #line) {

@@ -79,6 +79,18 @@ final class AutodiffTests: XCTestCase {
         XCTAssertNil(w.node)
     }
 
+    func testConcurrentWithoutGradScopesRestoreGradMode() {
+        Parallel.forEach(64) { _ in
+            withoutGrad { XCTAssertFalse(isGradEnabled) }
+        }
+        XCTAssertTrue(isGradEnabled)
+        withoutGrad {
+            withoutGrad {}
+            XCTAssertFalse(isGradEnabled)
+        }
+        XCTAssertTrue(isGradEnabled)
+    }
+
     func testDetachedCopiesValuesWithoutGraph() {
         let x = Tensor(shape: [2], values: [1, 2])
         x.requiresGrad = true

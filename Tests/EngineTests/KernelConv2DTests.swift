@@ -106,6 +106,25 @@ final class KernelConv2DTests: XCTestCase {
                              kernelHeight: 3, kernelWidth: 4, stride: 1, padding: 2))
     }
 
+    func testValidStride1ConvolutionHasNoPadding() {
+        check(Conv2DGeometry(batch: 3, inChannels: 2, height: 6, width: 5, outChannels: 3,
+                             kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 0))
+    }
+
+    func testPaddingWiderThanTheKernelReach() {
+        // p > kw − 1: output rows are wider than the image plus one side's padding.
+        check(Conv2DGeometry(batch: 2, inChannels: 3, height: 4, width: 3, outChannels: 2,
+                             kernelHeight: 1, kernelWidth: 1, stride: 1, padding: 2))
+        check(Conv2DGeometry(batch: 2, inChannels: 2, height: 4, width: 5, outChannels: 2,
+                             kernelHeight: 2, kernelWidth: 2, stride: 1, padding: 2))
+    }
+
+    func testManyImagesShareOneProduct() {
+        // 7x7 images with few channels: several images per GEMM in each worker's share.
+        check(Conv2DGeometry(batch: 9, inChannels: 2, height: 7, width: 7, outChannels: 3,
+                             kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1))
+    }
+
     func testProblemsAreDescribed() {
         XCTAssertNotNil(Conv2DGeometry(batch: 1, inChannels: 1, height: 2, width: 2, outChannels: 1,
                                        kernelHeight: 5, kernelWidth: 5).problem)

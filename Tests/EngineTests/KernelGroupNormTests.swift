@@ -19,6 +19,26 @@ final class KernelGroupNormTests: XCTestCase {
         XCTAssertTrue(result.dx.allSatisfy { $0.isFinite })
     }
 
+    func testFusedSiLUMatchesGroupNormThenSiLU() {
+        let g = GroupNormGeometry(batch: 2, channels: 6, plane: 7, groups: 3)
+        let x = KernelTestSupport.randomValues(g.count, seed: 40, low: -2, high: 2)
+        let gamma = KernelTestSupport.randomValues(g.channels, seed: 41, low: 0.5, high: 1.5)
+        let beta = KernelTestSupport.randomValues(g.channels, seed: 42)
+        let dy = KernelTestSupport.randomValues(g.count, seed: 43)
+        let plain = run(g, x: x, gamma: gamma, beta: beta, dy: dy, eps: 1e-5)
+        let sigmoid = { (z: Float) -> Float in 1 / (1 + Foundation.exp(-z)) }
+        // The fused op's gradient is the plain op's gradient at dz = dy·SiLU′(z).
+        let dz = zip(plain.y, dy).map { z, d in d * sigmoid(z) * (1 + z * (1 - sigmoid(z))) }
+        let chained = run(g, x: x, gamma: gamma, beta: beta, dy: dz, eps: 1e-5)
+        for wantInputGrad in [true, false] {
+            let fused = run(g, x: x, gamma: gamma, beta: beta, dy: dy, eps: 1e-5, applySiLU: true, wantInputGrad: wantInputGrad)
+            KernelTestSupport.assertClose(fused.y, plain.y.map { $0 * sigmoid($0) }, tolerance: 1e-5, "fused output")
+            if wantInputGrad { KernelTestSupport.assertClose(fused.dx, chained.dx, tolerance: 1e-4, "fused input gradient") }
+            KernelTestSupport.assertClose(fused.dgamma, chained.dgamma, tolerance: 1e-4, "fused weight gradient")
+            KernelTestSupport.assertClose(fused.dbeta, chained.dbeta, tolerance: 1e-4, "fused bias gradient")
+        }
+    }
+
     private func check(_ g: GroupNormGeometry, seed: UInt64, file: StaticString = #filePath, line: UInt = #line) {
         let x = KernelTestSupport.randomValues(g.count, seed: seed, low: -2, high: 3)
         let gamma = KernelTestSupport.randomValues(g.channels, seed: seed + 10, low: 0.5, high: 1.5)
@@ -61,7 +81,8 @@ final class KernelGroupNormTests: XCTestCase {
         KernelTestSupport.assertClose(actual.dbeta, f(dbeta), tolerance: 1e-5, "bias gradient", file: file, line: line)
     }
 
-    private func run(_ g: GroupNormGeometry, x: [Float], gamma: [Float], beta: [Float], dy: [Float], eps: Float)
+    private func run(_ g: GroupNormGeometry, x: [Float], gamma: [Float], beta: [Float], dy: [Float], eps: Float,
+                     applySiLU: Bool = false, wantInputGrad: Bool = true)
         -> (y: [Float], dx: [Float], dgamma: [Float], dbeta: [Float]) {
         var y = [Float](repeating: .nan, count: g.count), dx = y
         var mean = [Float](repeating: .nan, count: g.statisticsCount), rstd = mean
@@ -70,15 +91,17 @@ final class KernelGroupNormTests: XCTestCase {
             mean.withUnsafeMutableBufferPointer { mp in
                 rstd.withUnsafeMutableBufferPointer { rp in
                     GroupNormKernels.forward(input: x, weight: gamma, bias: beta, output: yp.baseAddress!,
-                                             mean: mp.baseAddress!, rstd: rp.baseAddress!, geometry: g, eps: eps)
+                                             mean: mp.baseAddress!, rstd: rp.baseAddress!, geometry: g, eps: eps,
+                                             applySiLU: applySiLU)
                 }
             }
         }
         dx.withUnsafeMutableBufferPointer { dxp in
             dgamma.withUnsafeMutableBufferPointer { dgp in
                 dbeta.withUnsafeMutableBufferPointer { dbp in
-                    GroupNormKernels.backward(input: x, weight: gamma, mean: mean, rstd: rstd, outputGrad: dy, geometry: g,
-                                              inputGrad: dxp.baseAddress, weightGrad: dgp.baseAddress, biasGrad: dbp.baseAddress)
+                    GroupNormKernels.backward(input: x, weight: gamma, bias: beta, mean: mean, rstd: rstd, outputGrad: dy, geometry: g,
+                                              inputGrad: wantInputGrad ? dxp.baseAddress : nil, weightGrad: dgp.baseAddress,
+                                              biasGrad: dbp.baseAddress, applySiLU: applySiLU)
                 }
             }
         }

@@ -34,6 +34,17 @@ final class NNOpsTests: XCTestCase {
         }
     }
 
+    func testGroupNormSiLUMatchesTheCompositeAndItsGradients() {
+        let x = randomTensor([2, 4, 3, 3], seed: 19, low: -2, high: 2)
+        let weight = randomTensor([4], seed: 20, low: 0.5, high: 1.5), bias = randomTensor([4], seed: 21)
+        let fused = groupNormSiLU(x, groups: 2, weight: weight, bias: bias, eps: 1e-5)
+        let composite = silu(groupNorm(x, groups: 2, weight: weight, bias: bias, eps: 1e-5))
+        KernelTestSupport.assertClose(fused.values, composite.values, tolerance: 1e-5, "groupNormSiLU forward")
+        assertGradientsMatch([x, weight, bias], "groupNormSiLU", epsilon: 1e-2, tolerance: 5e-3) {
+            groupNormSiLU(x, groups: 2, weight: weight, bias: bias, eps: 1e-5)
+        }
+    }
+
     func testGroupNormNormalisesEachGroup() {
         let x = randomTensor([2, 4, 5], seed: 11, low: 3, high: 9)
         let y = groupNorm(x, groups: 2, weight: Tensor(shape: [4], repeating: 1), bias: Tensor.zeros([4]), eps: 0).values

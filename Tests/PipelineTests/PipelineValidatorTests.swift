@@ -107,7 +107,7 @@ final class PipelineValidatorTests: XCTestCase {
             "p.toml:4: stage 'train' (lzn-train): required parameter 'mode' is not set",
             "p.toml:6: stage 'train': stage 'ingest' (lzn-ingest) has no output 'data' (outputs: dataset)",
             "p.toml:6: stage 'train': lzn-train has no input 'extra' (declared: dataset)",
-            "p.toml:9: stage 'gen': input 'checkpoint' needs a checkpoint, but ingest.dataset is a dataset",
+            "p.toml:9: stage 'gen': input 'checkpoint' needs a bundle, but ingest.dataset is a dataset",
             "p.toml:9: stage 'gen': input 'reference' refers to unknown stage 'missing'",
             "p.toml:11: stage 'eval': unknown executable 'lzn-nothing'",
         ])

@@ -155,6 +155,7 @@ final class SchedulerTests: XCTestCase {
         let waiting = try h.start(["run", p])
         let readOnly = try h.lznPipe("status", p)
         XCTAssertEqual(readOnly.exitCode, 0, "read-only commands keep working during a run: \(readOnly.stderr)")
+        XCTAssertTrue(readOnly.stdout.contains("[last attempt running, stage run 2]"), readOnly.stdout)
         let firstOut = h.finish(first)
         let waitingOut = h.finish(waiting)
         XCTAssertEqual(firstOut.exitCode, 0, firstOut.stderr)
@@ -243,5 +244,38 @@ final class SchedulerTests: XCTestCase {
         let startedD = try XCTUnwrap(lines.firstIndex { $0.contains("▶ d:") })
         let finishedB = try XCTUnwrap(lines.firstIndex { $0.contains("✓ b:") })
         XCTAssertLessThan(startedD, finishedB, "d starts while b runs: \(out.stdout)")
+    }
+
+    /// The same behaviours with the real ingest stage reading Debian's Fashion-MNIST.
+    func testRealIngestStage() throws {
+        let h = try PipelineHarness()
+        let p = try h.write("ingest.toml", """
+        [stages.train_data]
+        run = "lzn-ingest"
+        params = { split = "train", subset_size = 300, subset_seed = 1 }
+        [stages.test_data]
+        run = "lzn-ingest"
+        params = { split = "test", subset_size = 100 }
+        """)
+        let first = try h.lznPipe("run", p)
+        XCTAssertEqual(first.exitCode, 0, first.stdout + first.stderr)
+        XCTAssertEqual(startedStages(first), ["train_data", "test_data"])
+        XCTAssertEqual(try h.query("SELECT stage, value FROM latest_metrics WHERE name = 'images' ORDER BY stage"),
+                       [["test_data", "100.0"], ["train_data", "300.0"]])
+        let second = try h.lznPipe("run", p)
+        XCTAssertTrue(second.stdout.hasPrefix("Nothing to do: 2 stage(s)"), second.stdout)
+        print("no-op run of real ingest stages took \(second.seconds) s")
+
+        XCTAssertEqual(startedStages(try h.lznPipe("run", p, "--set", "test_data.subset_size=50")), ["test_data"])
+        let back = try h.lznPipe("run", p)
+        XCTAssertEqual(startedStages(back), [])
+        XCTAssertTrue(back.stdout.contains("= test_data: reused results of stage run 2"), back.stdout)
+
+        let broken = try h.lznPipe("run", p, "--set", "train_data.format=idx")
+        XCTAssertEqual(broken.exitCode, 1, broken.stdout)
+        let log = try h.lznPipe("log", "train_data")
+        XCTAssertTrue(log.stderr.contains("failed, exit 1"), log.stderr)
+        XCTAssertTrue(log.stdout.contains("lzn-ingest: error:"), log.stdout)
+        XCTAssertTrue(try h.lznPipe("run", p).stdout.hasPrefix("Nothing to do"), "the failed attempt left the good results current")
     }
 }

@@ -17,12 +17,12 @@ enum TestStages {
                  .ints("widths", default: [32, 64], doc: "channels"),
                  .bool("ema", default: true, doc: "keep an EMA")],
         inputs: [ArtifactSpec("dataset", kind: "dataset", doc: "training data")],
-        outputs: [ArtifactSpec("checkpoint", kind: "checkpoint", doc: "weights")])
+        outputs: [ArtifactSpec("checkpoint", kind: "bundle", doc: "weights")])
 
     static let generate = StageDescription(
         name: "lzn-generate", version: "1", summary: "samples",
         params: [.int("count", default: 16, doc: "samples")],
-        inputs: [ArtifactSpec("checkpoint", kind: "checkpoint", doc: "model"),
+        inputs: [ArtifactSpec("checkpoint", kind: "bundle", doc: "model"),
                  ArtifactSpec("reference", kind: "dataset", optional: true, doc: "for reconstructions")],
         outputs: [ArtifactSpec("samples", kind: "tensor", doc: "images")])
 

@@ -40,7 +40,7 @@ final class StageParamsTests: XCTestCase {
             "lzn-train: duplicate parameter 'lr'",
             "lzn-train: bad output name 'a.b'",
             "lzn-train: default of 'k' is not a int",
-            "lzn-train: artifact 'a.b' has no kind",
+            "lzn-train: artifact 'a.b' has kind '', not one of the store's: tensor, bundle, dataset, image, text, json",
         ])
     }
 

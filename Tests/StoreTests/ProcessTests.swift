@@ -14,6 +14,7 @@ final class ProcessTests: StoreTestCase {
                 try NPY.write(NDArray(float32: values, shape: [3000]), to: path("p\(p)-\(i).npy"))
             }
         }
+        try NPY.write(NDArray(float32: [Float](repeating: 0.5, count: 3000), shape: [3000]), to: path("shared.npy"))
         try Store.open(storePath).close()
         let binary = try lznPipe().path
         let children = try (0..<2).map { p -> Process in
@@ -21,6 +22,7 @@ final class ProcessTests: StoreTestCase {
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
             process.arguments = ["-c", """
                 set -e
+                "$0" import "$1/shared.npy" --name shared >/dev/null
                 for i in $(seq 0 \(perProcess - 1)); do "$0" import "$1/p\(p)-$i.npy" --name "p\(p)-$i" >/dev/null; done
                 """, binary, dir.path]
             process.environment = ["LZN_STORE": storePath]
@@ -35,7 +37,7 @@ final class ProcessTests: StoreTestCase {
             child.waitUntilExit()
             XCTAssertEqual(child.terminationStatus, 0)
         }
-        XCTAssertEqual(try count("artifacts"), Int64(2 * perProcess))
+        XCTAssertEqual(try count("artifacts"), Int64(2 * perProcess + 1), "both imported 'shared': one artifact")
         XCTAssertEqual(try store.metrics(stageRun: run).count, 40)
         for p in 0..<2 {
             for i in 0..<perProcess {

@@ -16,8 +16,9 @@ public enum Conv2DKernels {
         let patch = g.patchSize, plane = g.outputPlane
         let inputStride = g.inChannels * g.inputPlane, outputStride = g.outChannels * plane
         KernelParallel.forEachChunk(g.batch) { _, images in
-            let columns = g.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: patch * plane)
-            defer { columns?.deallocate() }
+            let scratch = g.isPointwise ? nil : ScratchPool.take(patch * plane)
+            defer { scratch.map(ScratchPool.give) }
+            let columns = scratch?.pointer
             for n in images {
                 let out = output + n * outputStride
                 if let bias {
@@ -44,11 +45,12 @@ public enum Conv2DKernels {
                                 biasGrad: UnsafeMutablePointer<Float>?) {
         let workers = KernelParallel.workerCount, outC = g.outChannels
         // Per-worker partial sums of the weight and bias gradients, reduced after the parallel pass.
-        let weightPartials = weightGrad == nil ? nil : UnsafeMutablePointer<Float>.allocate(capacity: workers * g.weightCount)
-        let biasPartials = biasGrad == nil ? nil : UnsafeMutablePointer<Float>.allocate(capacity: workers * outC)
-        weightPartials?.initialize(repeating: 0, count: workers * g.weightCount)
-        biasPartials?.initialize(repeating: 0, count: workers * outC)
-        defer { weightPartials?.deallocate(); biasPartials?.deallocate() }
+        let weightScratch = weightGrad == nil ? nil : ScratchPool.take(workers * g.weightCount)
+        let biasScratch = biasGrad == nil ? nil : ScratchPool.take(workers * outC)
+        defer { weightScratch.map(ScratchPool.give); biasScratch.map(ScratchPool.give) }
+        let weightPartials = weightScratch?.pointer, biasPartials = biasScratch?.pointer
+        weightPartials?.update(repeating: 0, count: workers * g.weightCount)
+        biasPartials?.update(repeating: 0, count: workers * outC)
 
         if g.stride == 1 && !g.isPointwise {
             Conv2DWide(g).backward(input: input, weight: weight, outputGrad: outputGrad, inputGrad: inputGrad,
@@ -68,8 +70,9 @@ public enum Conv2DKernels {
         let patch = g.patchSize, plane = g.outputPlane, outC = g.outChannels
         let inputStride = g.inChannels * g.inputPlane, outputStride = outC * plane
         KernelParallel.forEachChunk(g.batch) { worker, images in
-            let columns = g.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: patch * plane)
-            defer { columns?.deallocate() }
+            let scratch = g.isPointwise ? nil : ScratchPool.take(patch * plane)
+            defer { scratch.map(ScratchPool.give) }
+            let columns = scratch?.pointer
             for n in images {
                 let image = input + n * inputStride
                 let gradOut = outputGrad + n * outputStride

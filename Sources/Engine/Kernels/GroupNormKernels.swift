@@ -21,11 +21,13 @@ public struct GroupNormGeometry: Equatable, Sendable {
 }
 
 public enum GroupNormKernels {
-    /// y = (x − mean)·rstd·weight[c] + bias[c]; also writes each (sample, group)'s mean and rstd = 1/√(var + eps)
+    /// y = (x − mean)·rstd·weight[c] + bias[c], then SiLU(y) when `applySiLU` (the pre-activation network's
+    /// GroupNorm → SiLU pair in one pass); also writes each (sample, group)'s mean and rstd = 1/√(var + eps)
     /// (biased variance, as PyTorch), which the backward needs.
     public static func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                                output: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>,
-                               rstd: UnsafeMutablePointer<Float>, geometry g: GroupNormGeometry, eps: Float) {
+                               rstd: UnsafeMutablePointer<Float>, geometry g: GroupNormGeometry, eps: Float,
+                               applySiLU: Bool = false) {
         let size = g.groupSize, perGroup = g.channelsPerGroup, plane = g.plane
         KernelParallel.forEachChunk(g.statisticsCount, minimumPerWorker: max(1, (1 << 15) / size)) { _, items in
             for item in items {
@@ -39,29 +41,46 @@ public enum GroupNormKernels {
                 for k in 0..<perGroup {
                     let scale = r * weight[firstChannel + k], shift = bias[firstChannel + k] - mu * scale
                     let xc = x + k * plane, yc = y + k * plane
-                    for i in 0..<plane { yc[i] = xc[i] * scale + shift }
+                    if applySiLU {
+                        for i in 0..<plane { let z = xc[i] * scale + shift; yc[i] = z * fastSigmoid(z) }
+                    } else {
+                        for i in 0..<plane { yc[i] = xc[i] * scale + shift }
+                    }
                 }
             }
         }
     }
 
-    /// Gradients from the forward's `mean` and `rstd`; each requested gradient is overwritten.
-    public static func backward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+    /// Gradients from the forward's `mean` and `rstd` (and `bias`, to recompute the SiLU's input when
+    /// `applySiLU`); each requested gradient is overwritten.
+    public static func backward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                                 mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
                                 outputGrad: UnsafePointer<Float>, geometry g: GroupNormGeometry,
                                 inputGrad: UnsafeMutablePointer<Float>?, weightGrad: UnsafeMutablePointer<Float>?,
-                                biasGrad: UnsafeMutablePointer<Float>?) {
+                                biasGrad: UnsafeMutablePointer<Float>?, applySiLU: Bool = false) {
         let size = g.groupSize, perGroup = g.channelsPerGroup, plane = g.plane, channels = g.channels
         // Per (sample, channel): Σ dy and Σ dy·x, from which every other sum follows.
         let sums = UnsafeMutablePointer<Float>.allocate(capacity: 2 * g.batch * channels)
         defer { sums.deallocate() }
         let gradSums = sums, gradDots = sums + g.batch * channels
         KernelParallel.forEachChunk(g.statisticsCount, minimumPerWorker: max(1, (1 << 15) / size)) { _, items in
+            // With the SiLU, its gradient goes into the input gradient's buffer (updated in place below)
+            // or, when no input gradient is wanted, into scratch.
+            let scratch = applySiLU && inputGrad == nil ? ScratchPool.take(size) : nil
+            defer { scratch.map(ScratchPool.give) }
             for item in items {
                 let n = item / g.groups, firstChannel = (item % g.groups) * perGroup
-                let x = input + item * size, dy = outputGrad + item * size
+                let x = input + item * size
                 var sumDxhat: Float = 0, sumDxhatXhat: Float = 0
                 let mu = mean[item], r = rstd[item]
+                let dy: UnsafePointer<Float>
+                if applySiLU, let target = inputGrad.map({ $0 + item * size }) ?? scratch?.pointer {
+                    siluBackward(x: x, outputGrad: outputGrad + item * size, into: target, channels: firstChannel..<(firstChannel + perGroup),
+                                 plane: plane, weight: weight, bias: bias, mean: mu, rstd: r)
+                    dy = UnsafePointer(target)
+                } else {
+                    dy = outputGrad + item * size
+                }
                 for k in 0..<perGroup {
                     let (a, b) = VectorMath.sumAndDot(dy + k * plane, x + k * plane, count: plane)
                     gradSums[n * channels + firstChannel + k] = a
@@ -95,6 +114,20 @@ public enum GroupNormKernels {
             biasGrad.update(repeating: 0, count: channels)
             for n in 0..<g.batch {
                 for c in 0..<channels { biasGrad[c] += gradSums[n * channels + c] }
+            }
+        }
+    }
+
+    /// dz = dy·SiLU′(z) with z = x·rstd·γ + (β − mean·rstd·γ) recomputed per channel of one group.
+    private static func siluBackward(x: UnsafePointer<Float>, outputGrad: UnsafePointer<Float>, into dz: UnsafeMutablePointer<Float>,
+                                     channels: Range<Int>, plane: Int, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                                     mean: Float, rstd: Float) {
+        for (k, c) in channels.enumerated() {
+            let scale = rstd * weight[c], shift = bias[c] - mean * scale
+            let xc = x + k * plane, dyc = outputGrad + k * plane, dzc = dz + k * plane
+            for i in 0..<plane {
+                let z = xc[i] * scale + shift, s = fastSigmoid(z)
+                dzc[i] = dyc[i] * s * (1 + z * (1 - s))
             }
         }
     }
