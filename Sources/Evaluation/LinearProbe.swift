@@ -1,5 +1,6 @@
 // Linear probe (LZN-ALGORITHM.md §6.5): softmax regression with Adam on frozen features, top-1
 // accuracy on held-out features. Same protocol for encoder features and for raw pixels.
+import Datasets
 import Engine
 import NN
 
@@ -55,7 +56,7 @@ public struct LinearProbeResult: Sendable {
 
 public enum LinearProbe {
     /// Trains Linear(D → K) with cross-entropy and Adam (β 0.9/0.999, ε 1e-8, no weight decay) for
-    /// `epochs` passes over `train` in the order `Philox(seed: seed + epoch).permutation`, last partial batch dropped; then reports
+    /// `epochs` passes over `train` in the seeded order of Datasets' `EpochOrder`, last partial batch dropped; then reports
     /// top-1 accuracy on `train` and `test`. K = 1 + the largest label of either set.
     public static func run(train: LabelledFeatures, test: LabelledFeatures, config: LinearProbeConfig) throws -> LinearProbeResult {
         guard train.dimension == test.dimension else {
@@ -72,14 +73,13 @@ public enum LinearProbe {
         let classifier = Linear(train.dimension, classes, rng: &initRNG)
         let optimizer = Adam(groups: [ParameterGroup(name: "probe", namedParameters: classifier.namedParameters(),
                                                      learningRate: config.learningRate)])
+        var order = EpochOrder(count: train.count, batchSize: batch, dataSeed: config.seed)
         var epochLosses: [Double] = []
         for epoch in 0..<config.epochs {
-            var orderRNG = Philox(seed: config.seed &+ UInt64(epoch))
-            let order = orderRNG.permutation(train.count)
             var lossSum = 0.0
-            let batches = train.count / batch
+            let batches = order.batchesPerEpoch
             for b in 0..<batches {
-                let rows = Array(order[(b * batch)..<((b + 1) * batch)])
+                let rows = order.indices(epoch: epoch, batch: b)
                 let x = gatherRows(train, rows, standardize)
                 let loss = crossEntropy(logits: classifier(x), labels: rows.map { train.labels[$0] })
                 classifier.zeroGrad()
@@ -103,7 +103,7 @@ public enum LinearProbe {
             while start < set.count {
                 let rows = Array(start..<min(set.count, start + chunk))
                 let logits = classifier(gatherRows(set, rows, standardize))
-                let predictions = argmaxRows(logits)
+                let predictions = NetworkEvaluation.argmaxRows(logits.values, width: logits.shape[1])
                 for (i, row) in rows.enumerated() where predictions[i] == set.labels[row] { correct += 1 }
                 start += chunk
             }
@@ -123,18 +123,6 @@ public enum LinearProbe {
             standardize?.apply(out, rows: rows.count)
         }
         return x
-    }
-}
-
-/// Index of the largest value in each row of a [B, K] tensor (first on ties).
-func argmaxRows(_ logits: Tensor) -> [Int] {
-    let (b, k) = (logits.shape[0], logits.shape[1])
-    return logits.withUnsafeBufferPointer { v in
-        (0..<b).map { row in
-            var best = 0
-            for c in 1..<max(1, k) where v[row * k + c] > v[row * k + best] { best = c }
-            return best
-        }
     }
 }
 
