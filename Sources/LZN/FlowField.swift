@@ -19,6 +19,7 @@ final class FlowField {
     private var precise: PosteriorKernel<Double>?
 
     init<T: FlowScalar>(anchors: FlowMatrix<T>, weights: [T]?, batch: Int) {
+        OpenBLASCore.ensureSelected()
         self.batch = batch
         count = anchors.rows
         dimension = anchors.columns

@@ -3,17 +3,23 @@ import Foundation
 
 /// OpenBLAS 0.3.21 (Debian's) does not recognise this machine's CPU model and falls back to its
 /// Prescott (SSE3) kernels: sgemm then runs at ~15–25 GFLOP per core-second instead of ~100. Its
-/// dynamic-arch loader can be re-run at any time before the first BLAS call of a process, so this
-/// re-selects the kernels the CPU's features allow (AVX-512 → SkylakeX, AVX2 → Haswell), unless
-/// the user chose a core with OPENBLAS_CORETYPE.
+/// dynamic-arch loader can be re-run before the first BLAS call of a process, so this re-selects
+/// the kernels the CPU's features allow (AVX-512 → SkylakeX, AVX2 → Haswell), unless the user chose
+/// a core with OPENBLAS_CORETYPE. Selecting before the first GEMM also keeps results bitwise
+/// reproducible within a process (kernels differ in rounding).
+///
+/// The engine does the same internally (`BLASKernelSelection`, not public); both are idempotent, so
+/// whichever runs first wins. The flows call `ensureSelected()` before their first GEMM.
 public enum OpenBLASCore {
     /// The kernel set in use, e.g. "SkylakeX".
     public static var name: String { String(cString: openblas_get_corename()) }
 
-    /// Switches away from a fallback core; call before any BLAS work (not thread-safe against
-    /// concurrent BLAS calls). Returns the core name in use afterwards.
-    @discardableResult
-    public static func selectOptimizedKernels() -> String {
+    /// The core in use after the one-time check.
+    public static let selected: String = selectOptimizedKernels()
+
+    public static func ensureSelected() { _ = selected }
+
+    private static func selectOptimizedKernels() -> String {
         let current = name
         guard current.lowercased() == "prescott", ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil,
               let target = preferredCore(),

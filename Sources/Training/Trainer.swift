@@ -1,0 +1,198 @@
+import Datasets
+import Dispatch
+import Engine
+import LZN
+import NN
+import Store
+
+/// What one iteration did, for metrics and progress.
+public struct StepReport {
+    public var iteration: Int
+    /// False when the step was skipped (non-finite loss or gradient norm; §3.1).
+    public var applied: Bool
+    public var terms: [String: Double]
+    public var gradientNorm: Double
+    public var learningRateFactor: Double
+    public var seconds: Double
+}
+
+/// The machinery shared by all trainers (LZN-ALGORITHM §3.1): the epoch data order, Adam with one
+/// parameter group per part, linear warm-up, global-norm clipping, an EMA per part with the
+/// num-updates rule, freezing parts at their iteration budgets, and skipping non-finite steps.
+/// Checkpoints capture everything, so `restore` + the remaining steps reproduce an uninterrupted run
+/// bit for bit (same thread count).
+public final class Trainer {
+    public let config: TrainingConfig
+    public let networks: Networks
+    public let dataset: Dataset
+    let optimizer: Adam
+    let emas: [ModelPart: EMA]
+    let objective: TrainingObjective
+    var order: EpochOrder
+    /// Iterations done (the next iteration's index).
+    public private(set) var iteration = 0
+    /// Successful optimiser steps (the warm-up counter).
+    public private(set) var schedulerSteps = 0
+    /// Iterations skipped because the loss or the gradient norm was not finite.
+    public private(set) var skippedSteps = 0
+
+    public init(config: TrainingConfig, dataset: Dataset) throws {
+        let problems = config.problems(labelled: dataset.labels != nil, datasetCount: dataset.count)
+        guard problems.isEmpty else { throw TrainingError.badConfiguration(problems) }
+        guard config.imageChannels == dataset.channels, config.imageSize == dataset.height, dataset.height == dataset.width else {
+            throw TrainingError.badConfiguration([
+                "configuration is for \(config.imageChannels)×\(config.imageSize)×\(config.imageSize) images, the dataset has "
+                    + "\(dataset.channels)×\(dataset.height)×\(dataset.width)"])
+        }
+        self.config = config
+        self.dataset = dataset
+        let networks = try Networks(config: config)
+        self.networks = networks
+        let parts = networks.parts
+        optimizer = Adam(groups: parts.map { part in
+            ParameterGroup(name: part.rawValue, namedParameters: networks.module(part)!.namedParameters(),
+                           learningRate: Float(config.learningRate(part)))
+        })
+        var emas: [ModelPart: EMA] = [:]
+        for part in parts {
+            emas[part] = EMA(namedParameters: networks.module(part)!.namedParameters(), decay: Float(config.emaDecay))
+        }
+        self.emas = emas
+        order = EpochOrder(count: dataset.count, batchSize: config.batch, dataSeed: config.dataSeed)
+        switch config.mode {
+        case .generation:
+            objective = GenerationObjective(config: config, networks: networks, dataset: dataset)
+        case .contrastive:
+            objective = ContrastiveObjective(config: config, networks: networks, dataset: dataset,
+                                             augmentation: TwoViewAugmentation(outputSize: dataset.height))
+        case .supervised:
+            objective = SupervisedObjective(networks: networks, dataset: dataset)
+        case .simclr:
+            objective = SimCLRObjective(config: config, networks: networks, dataset: dataset,
+                                        augmentation: TwoViewAugmentation(outputSize: dataset.height))
+        }
+        networks.train()
+        applyFreezing()
+    }
+
+    public var finished: Bool { iteration >= config.iterations }
+
+    /// Parts whose budget is reached are frozen (no gradient, no EMA update), permanently.
+    private func applyFreezing() {
+        for part in networks.parts where iteration >= config.budget(part) && !isFrozen(part) {
+            optimizer.setFrozen(true, group: part.rawValue)
+        }
+    }
+
+    private func isFrozen(_ part: ModelPart) -> Bool {
+        optimizer.groups.first { $0.name == part.rawValue }!.frozen
+    }
+
+    private var trainableParameters: [Tensor] {
+        optimizer.groups.filter { !$0.frozen }.flatMap(\.parameters)
+    }
+
+    /// Runs iteration `iteration` and advances the counter.
+    @discardableResult
+    public func step(diagnostics: Bool = false) throws -> StepReport {
+        precondition(!finished, "Trainer.step: training already finished at \(iteration) iterations")
+        let start = DispatchTime.now().uptimeNanoseconds
+        applyFreezing()
+        let indices = order.indices(iteration: iteration)
+        let randomness = IterationRandomness(seed: config.seed, iteration: iteration)
+        let factor = Double(warmupFactor(step: schedulerSteps, warmup: config.warmup))
+        var report = StepReport(iteration: iteration, applied: false, terms: [:], gradientNorm: .nan,
+                                learningRateFactor: factor, seconds: 0)
+        defer { iteration += 1 }
+        let output: ObjectiveOutput
+        do {
+            output = try objective.loss(indices: indices, randomness: randomness, diagnostics: diagnostics)
+        } catch LatentFlowError.nonFinite {
+            skippedSteps += 1
+            report.seconds = elapsed(since: start)
+            return report
+        }
+        report.terms = output.terms
+        guard output.loss.allFinite else {
+            skippedSteps += 1
+            report.seconds = elapsed(since: start)
+            return report
+        }
+        let parameters = trainableParameters
+        for parameter in parameters { parameter.zeroGrad() }
+        output.loss.backward()
+        let norm = clipGradNorm(parameters, maxNorm: Float(config.clipNorm))
+        report.gradientNorm = Double(norm)
+        if norm.isFinite {
+            optimizer.step(lrFactor: Float(factor))
+            schedulerSteps += 1
+            for part in networks.parts where !isFrozen(part) { emas[part]!.update() }
+            report.applied = true
+        } else {
+            skippedSteps += 1
+        }
+        for parameter in parameters { parameter.zeroGrad() }
+        report.seconds = elapsed(since: start)
+        return report
+    }
+
+    private func elapsed(since start: UInt64) -> Double {
+        Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+
+    // MARK: Checkpoints
+
+    /// Everything needed to continue exactly from here (layout: `CheckpointLayout`).
+    public func checkpoint() throws -> CheckpointContents {
+        var tensors: [String: Tensor] = [:]
+        for part in networks.parts {
+            for (name, parameter) in networks.module(part)!.namedParameters() {
+                tensors[CheckpointLayout.parameterName(part, name)] = parameter.detached()
+            }
+            for (name, tensor) in emas[part]!.stateTensors() { tensors[CheckpointLayout.emaPrefix(part) + name] = tensor }
+        }
+        for (name, tensor) in optimizer.stateTensors() { tensors[CheckpointLayout.optimizerPrefix + name] = tensor }
+        let document: JSON = [
+            "format": .string(CheckpointLayout.format),
+            "config": try JSON(encoding: config),
+            "iteration": .number(Double(iteration)),
+            "finished": .bool(finished),
+            "scheduler_steps": .number(Double(schedulerSteps)),
+            "skipped_steps": .number(Double(skippedSteps)),
+            "parts": .array(networks.parts.map { .string($0.rawValue) }),
+            "class_names": .array(dataset.classNames.map(JSON.string)),
+            "rng": ["generator": "philox4x32-10", "seed": .number(Double(config.seed)),
+                    "data_seed": .number(Double(config.dataSeed)), "derivation": .string(CheckpointLayout.rngDerivation)],
+        ]
+        return CheckpointContents(tensors: tensors, document: document)
+    }
+
+    /// Continues from a checkpoint of the same architecture: weights, EMA shadows, optimiser state
+    /// and counters. Throws (changing nothing useful) when it does not fit.
+    public func restore(_ contents: CheckpointContents, label: String) throws {
+        let stored = try contents.config(label: label)
+        guard stored.architecture == config.architecture else {
+            let differences = config.architecture.keys.sorted().filter { stored.architecture[$0] != config.architecture[$0] }
+                .map { "\($0) \(stored.architecture[$0] ?? "absent") (run: \(config.architecture[$0]!))" }
+            throw TrainingError.incompatibleCheckpoint(checkpoint: label, reason: "another architecture: " + differences.joined(separator: ", "))
+        }
+        guard let iteration = contents.document["iteration"]?.intValue, iteration >= 0, iteration <= config.iterations,
+              let schedulerSteps = contents.document["scheduler_steps"]?.intValue,
+              let skippedSteps = contents.document["skipped_steps"]?.intValue else {
+            throw TrainingError.incompatibleCheckpoint(checkpoint: label, reason: "missing or invalid iteration counters")
+        }
+        do {
+            for part in networks.parts {
+                try networks.module(part)!.load(stateDict: contents.tensors(prefixed: CheckpointLayout.parameterName(part, "")))
+                try emas[part]!.load(stateTensors: contents.tensors(prefixed: CheckpointLayout.emaPrefix(part)))
+            }
+            try optimizer.load(stateTensors: contents.tensors(prefixed: CheckpointLayout.optimizerPrefix))
+        } catch {
+            throw TrainingError.incompatibleCheckpoint(checkpoint: label, reason: "\(error)")
+        }
+        self.iteration = iteration
+        self.schedulerSteps = schedulerSteps
+        self.skippedSteps = skippedSteps
+        applyFreezing()
+    }
+}

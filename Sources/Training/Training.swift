@@ -1,1 +1,0 @@
-// The Training library; see README.md (Architecture).
