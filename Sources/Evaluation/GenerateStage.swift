@@ -8,6 +8,7 @@ import LZN
 import NN
 import StageKit
 import Store
+import Training
 
 public enum GenerateStage {
     public static let description = StageDescription(
@@ -44,8 +45,7 @@ public enum GenerateStage {
 
     static func run(_ ctx: StageContext) throws {
         let p = ctx.params
-        let models = try CheckpointModels.load(from: ctx.store, artifact: ctx.input("checkpoint"),
-                                               weights: CheckpointWeights(rawValue: p.string("weights"))!)
+        let models = try TrainedModel.load(from: ctx.store, artifact: ctx.input("checkpoint"), weights: p.string("weights"))
         let decoder = try models.require(models.decoder, "decoder", for: ctx.stageName)
         let sampler: ImageSampler = p.string("sampler") == "euler"
             ? .euler(steps: p.int("steps")) : .rk45(rtol: p.float("rtol"), atol: p.float("atol"))
@@ -79,7 +79,7 @@ public enum GenerateStage {
             result = try generator.unconditional(count: p.int("count"))
         }
 
-        let model = p.string("model").isEmpty ? models.config.tag : p.string("model")
+        let model = p.string("model").isEmpty ? models.config.evaluationTag : p.string("model")
         ctx.metric(EvaluationMetrics.nfePrefix + sampler.name, result.meanNFE, tag: model)
         if let error = result.reconstructionError {
             ctx.metric(EvaluationMetrics.reconstructionPrefix + sampler.name, error, tag: model)

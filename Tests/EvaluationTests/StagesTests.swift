@@ -9,7 +9,7 @@ import XCTest
 final class StagesTests: XCTestCase {
     func testGenerateUnconditionalWritesSamplesGridAndNFE() throws {
         let f = try StageFixture()
-        let checkpoint = try f.checkpoint(mode: "generation")
+        let checkpoint = try f.checkpoint(mode: .generation)
         let outputs = try StageRunner.runStandalone(GenerateStage.stage, store: f.store, params: [
             "model": .string("rf-lzn"), "count": .int(6), "batch_size": .int(4), "steps": .int(3),
             "grid_rows": .int(2), "grid_columns": .int(3),
@@ -25,7 +25,7 @@ final class StagesTests: XCTestCase {
 
     func testConditionalRK45AndReconstructionRecordTheirMetrics() throws {
         let f = try StageFixture()
-        let conditional = try f.checkpoint(mode: "generation", conditional: true)
+        let conditional = try f.checkpoint(mode: .generation, conditional: true)
         let dataset = try f.dataset(count: 6, seed: 3)
         let outputs = try StageRunner.runStandalone(GenerateStage.stage, store: f.store, params: [
             "conditional": .bool(true), "sampler": .string("rk45"),
@@ -45,12 +45,12 @@ final class StagesTests: XCTestCase {
 
     func testFIDStageScoresSamplesAgainstTheReferenceWithTheClassifierFeatures() throws {
         let f = try StageFixture()
-        let generator = try f.checkpoint(mode: "generation", latent: false)
+        let generator = try f.checkpoint(mode: .generation, latent: false)
         let samples = try StageRunner.runStandalone(GenerateStage.stage, store: f.store, params: [
             "count": .int(8), "steps": .int(2),
         ], inputs: ["checkpoint": generator.id])["samples"]!
         let outputs = try StageRunner.runStandalone(FIDStage.stage, store: f.store, params: [:], inputs: [
-            "samples": samples.id, "reference": f.dataset(count: 12, seed: 4).id, "features": f.checkpoint(mode: "supervised").id,
+            "samples": samples.id, "reference": f.dataset(count: 12, seed: 4).id, "features": f.checkpoint(mode: .supervised).id,
         ])
         let result = try f.store.json(of: XCTUnwrap(outputs["result"]).id)
         let fid = try XCTUnwrap(result["fid"]?.doubleValue)
@@ -62,7 +62,7 @@ final class StagesTests: XCTestCase {
     func testLatentsStageWritesAnchorsLatentsAndFeatures() throws {
         let f = try StageFixture()
         let outputs = try StageRunner.runStandalone(LatentsStage.stage, store: f.store, params: ["batch_size": .int(5), "steps": .int(4)],
-                                                    inputs: ["checkpoint": f.checkpoint(mode: "generation").id, "dataset": f.dataset(count: 10, seed: 5).id])
+                                                    inputs: ["checkpoint": f.checkpoint(mode: .generation).id, "dataset": f.dataset(count: 10, seed: 5).id])
         XCTAssertEqual(try f.store.tensor(outputs["anchors"]!.id).shape, [10, 4])
         XCTAssertEqual(try f.store.tensor(outputs["latents"]!.id).shape, [10, 4])
         XCTAssertEqual(try f.store.tensor(outputs["features"]!.id).shape, [10, 8 + 16 + 16])
@@ -79,7 +79,7 @@ final class StagesTests: XCTestCase {
         XCTAssertEqual(pixels.tag, "pixels")
         XCTAssertGreaterThan(pixels.value, 0.9, "the synthetic classes are linearly separable in pixel space")
 
-        let encoder = try f.checkpoint(mode: "contrastive")
+        let encoder = try f.checkpoint(mode: .contrastive)
         let features = try [train, test].map { dataset in
             try StageRunner.runStandalone(LatentsStage.stage, store: f.store, params: ["steps": .int(3)],
                                           inputs: ["checkpoint": encoder.id, "dataset": dataset.id], stageName: "latents-\(dataset.name)")["features"]!
@@ -96,13 +96,13 @@ final class StagesTests: XCTestCase {
         let train = try f.dataset(count: 12, seed: 6), test = try f.dataset(count: 9, seed: 7, split: .test)
         try StageRunner.runStandalone(ProbeStage.stage, store: f.store, params: [
             "mode": .string("classifier"), "latent_batch_size": .int(5), "latent_steps": .int(3), "label_steps": .int(10),
-        ], inputs: ["test_dataset": test.id, "checkpoint": f.checkpoint(mode: "generation", conditional: true).id], stageName: "acc-lzn")
+        ], inputs: ["test_dataset": test.id, "checkpoint": f.checkpoint(mode: .generation, conditional: true).id], stageName: "acc-lzn")
         let lzn = try f.metrics("acc-lzn")
         XCTAssertEqual(Set(lzn.map(\.name)), ["class_accuracy", "class_accuracy_class_weights"])
         XCTAssertEqual(Set(lzn.map(\.tag)), ["lzn-conditional"])
 
         try StageRunner.runStandalone(ProbeStage.stage, store: f.store, params: ["mode": .string("classifier")],
-                                      inputs: ["test_dataset": test.id, "train_dataset": train.id, "checkpoint": f.checkpoint(mode: "supervised").id],
+                                      inputs: ["test_dataset": test.id, "train_dataset": train.id, "checkpoint": f.checkpoint(mode: .supervised).id],
                                       stageName: "acc-sup")
         let supervised = try f.metrics("acc-sup")
         XCTAssertEqual(supervised.map(\.split), ["test", "train"])
@@ -112,7 +112,7 @@ final class StagesTests: XCTestCase {
 
     func testBadParametersAndInputsFailWithoutSucceededRuns() throws {
         let f = try StageFixture()
-        let unconditional = try f.checkpoint(mode: "generation")
+        let unconditional = try f.checkpoint(mode: .generation)
         XCTAssertThrowsError(try StageRunner.runStandalone(GenerateStage.stage, store: f.store, params: ["conditional": .bool(true)],
                                                            inputs: ["checkpoint": unconditional.id])) { error in
             XCTAssertTrue("\(error)".contains("class-conditional (case 3) checkpoint"), "\(error)")
@@ -131,7 +131,7 @@ final class StagesTests: XCTestCase {
         }
         XCTAssertThrowsError(try StageRunner.runStandalone(ProbeStage.stage, store: f.store, params: ["mode": .string("classifier")],
                                                            inputs: ["test_dataset": f.dataset(count: 6, seed: 8).id, "checkpoint": unconditional.id])) { error in
-            XCTAssertTrue("\(error)".contains("classifier head or label anchors"), "\(error)")
+            XCTAssertTrue("\(error)".contains("classifier or label anchors"), "\(error)")
         }
         XCTAssertThrowsError(try StageRunner.runStandalone(FIDStage.stage, store: f.store, params: [:], inputs: [
             "samples": f.store.putTensor(NDArray(float32: [1, 2], shape: [2]), name: "not-images").id,
