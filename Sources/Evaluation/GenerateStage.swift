@@ -23,7 +23,7 @@ public enum GenerateStage {
             .float("atol", default: 1e-5, doc: "RK45 absolute tolerance."),
             .int("count", default: 1000, doc: "Images to generate (reconstruct: the first N images of the dataset)."),
             .int("batch_size", default: 250, doc: "Images per decoder batch; for reconstructions also the latent flow's anchor set."),
-            .int("seed", default: 0, doc: "Seeds the noise, the prior latents and, without a dataset, nothing else."),
+            .int("seed", default: 0, doc: "Seeds the image noise and the prior latent draws (batch b uses Philox(seed).split(b))."),
             .string("weights", default: "ema", choices: ["raw", "ema"], doc: "Checkpoint weights to sample with."),
             .string("model", default: "", doc: "Tag of the model on metrics and samples; empty = from the checkpoint (rf, rf-lzn, lzn-conditional)."),
             .int("grid_rows", default: 10, doc: "Rows of the PNG grid (conditional: one class per row)."),
