@@ -1,9 +1,12 @@
 // The networks of a training checkpoint, rebuilt for evaluation.
 //
-// A checkpoint is a bundle artifact written by lzn-train: tensors named "<part>.<parameter>" (raw
-// weights) and "ema.<part>.<parameter>" (EMA shadows), parts "encoder", "decoder", "head" (the
-// supervised classifier's Linear) and the tensor "label_anchors" (K×D, case 3); its JSON document
-// carries the architecture under "config". Only this file knows that layout.
+// A checkpoint is a bundle artifact written by lzn-train (Training's CheckpointLayout,
+// "lzn-checkpoint/1"): float32 members "params.<part>.<parameter>" (trained weights) and
+// "ema.<part>.shadow.<parameter>" (EMA weights), parts encoder, decoder, label_anchors (parameter
+// "weight", K×D) and head (the supervised classifier's Linear, or SimCLR's projection, unused
+// here); the document's "config" holds the TrainingConfig (mode, latent, conditional, preset,
+// latentDim, imageChannels, imageSize, classCount). Only this file knows that layout; once the
+// Training library is in main, Training.TrainedModel can take its place.
 import ArrayFormats
 import Engine
 import NN
@@ -46,17 +49,23 @@ public struct CheckpointModels {
     public let head: Linear?
     public let labelAnchors: Tensor?
 
+    public static let format = "lzn-checkpoint/1"
+
     /// Loads `artifact` (a bundle) with the chosen weights; every mismatch is an error naming the artifact.
     public static func load(from store: Store, artifact: Artifact, weights: CheckpointWeights) throws -> CheckpointModels {
         guard artifact.kind == .bundle else {
             throw EvaluationError("checkpoint", "\(artifact.label) is a \(artifact.kind.rawValue), expected a checkpoint bundle")
         }
         let document = try store.json(of: artifact.id)
-        let config = try parseConfig(document["config"] ?? document, label: artifact.label)
+        guard document["format"]?.stringValue == format else {
+            throw EvaluationError("checkpoint", "\(artifact.label) has format \(document["format"]?.text ?? "none"), expected \(format)")
+        }
+        guard let configJSON = document["config"] else { throw EvaluationError("checkpoint", "\(artifact.label) has no config") }
+        let config = try parseConfig(configJSON, label: artifact.label)
         let tensors = try store.bundleTensors(artifact.id)
-        let prefix = weights == .ema ? "ema." : ""
+        func keyPrefix(_ part: String) -> String { weights == .ema ? "ema.\(part).shadow." : "params.\(part)." }
         func state(_ part: String) -> [String: Tensor]? {
-            let keyPrefix = prefix + part + "."
+            let keyPrefix = keyPrefix(part)
             let members = tensors.filter { $0.key.hasPrefix(keyPrefix) }
             guard !members.isEmpty else { return nil }
             return Dictionary(uniqueKeysWithValues: members.map { key, array in
@@ -69,7 +78,7 @@ public struct CheckpointModels {
             do {
                 try module.load(stateDict: parameters)
             } catch {
-                throw EvaluationError("checkpoint", "\(artifact.label): \(prefix)\(part) does not fit a \(config.preset.name) \(M.self): \(error)")
+                throw EvaluationError("checkpoint", "\(artifact.label): \(weights.rawValue) \(part) does not fit a \(config.preset.name) \(M.self): \(error)")
             }
             module.eval()
             return module
@@ -83,16 +92,16 @@ public struct CheckpointModels {
             UNet(preset: config.preset, imageChannels: config.imageChannels, imageSize: config.imageSize,
                  latentDim: config.usesLatent ? config.latentDim : 0, numClasses: config.conditional ? config.numClasses : 0, rng: &rng)
         }
-        let head = try build("head") { () -> Linear in
+        let head = config.mode != "supervised" ? nil : try build("head") { () -> Linear in
             let width = config.preset.encoderChannels.0 + config.preset.encoderChannels.1 + config.preset.encoderChannels.2
             return Linear(width, config.numClasses, rng: &rng)
         }
         var labelAnchors: Tensor?
-        if let anchors = tensors[prefix + "label_anchors"] ?? tensors["label_anchors"] {
+        if let anchors = state("label_anchors")?["weight"] {
             guard anchors.shape == [config.numClasses, config.latentDim] else {
-                throw EvaluationError("checkpoint", "\(artifact.label): label_anchors are \(anchors.shape), expected [\(config.numClasses), \(config.latentDim)]")
+                throw EvaluationError("checkpoint", "\(artifact.label): label anchors are \(anchors.shape), expected [\(config.numClasses), \(config.latentDim)]")
             }
-            labelAnchors = Tensor(shape: anchors.shape, values: anchors.floats())
+            labelAnchors = anchors
         }
         return CheckpointModels(config: config, encoder: encoder, decoder: decoder, head: head, labelAnchors: labelAnchors)
     }
@@ -109,10 +118,10 @@ public struct CheckpointModels {
             throw EvaluationError("checkpoint", "\(label): unknown preset '\(presetName)'")
         }
         return CheckpointConfig(mode: try field("mode", \.stringValue), preset: preset,
-                                latentDim: json["latent_dim"]?.intValue ?? preset.latentDim,
-                                imageChannels: try field("image_channels", \.intValue),
-                                imageSize: try field("image_size", \.intValue),
-                                numClasses: json["num_classes"]?.intValue ?? 0,
+                                latentDim: try field("latentDim", \.intValue),
+                                imageChannels: try field("imageChannels", \.intValue),
+                                imageSize: try field("imageSize", \.intValue),
+                                numClasses: json["classCount"]?.intValue ?? 0,
                                 usesLatent: (json["latent"]?.stringValue ?? "lzn") != "none",
                                 conditional: json["conditional"]?.boolValue ?? false)
     }

@@ -11,14 +11,12 @@ struct LznFID: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lzn-fid",
         abstract: "Fréchet distance between two sets of feature vectors.",
-        discussion: """
-        Standalone: `lzn-fid --features-a A.npy --features-b B.npy` prints the FID of two float32/float64
-        .npy matrices (rows = samples, columns = features): mean and unbiased covariance accumulated in
-        float64, the matrix square root through a symmetric eigendecomposition (LAPACK dsyevd).
-        In a pipeline (`lzn-fid --store PATH --stage-run ID`, parameters: `lzn-fid --describe`) the
-        features come from a classifier trained on the real training set, not from Inception-V3, so
-        the values compare models within one store and are not comparable with published FIDs.
-        """)
+        discussion: "Standalone: `lzn-fid --features-a A.npy --features-b B.npy` prints the FID of two float32/float64 "
+            + ".npy matrices (rows = samples, columns = features): mean and unbiased covariance accumulated in float64, "
+            + "the matrix square root through a symmetric eigendecomposition (LAPACK dsyevd). "
+            + "In a pipeline (`lzn-fid --store PATH --stage-run ID`; parameters: `lzn-fid --describe`) the features come "
+            + "from a classifier trained on the real training set, not from Inception-V3: the values compare models "
+            + "within one store and are not comparable with published FIDs.")
 
     @Option(name: .customLong("features-a"), help: "First feature matrix (.npy, N×D).")
     var featuresA: String

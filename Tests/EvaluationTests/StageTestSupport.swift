@@ -44,7 +44,8 @@ final class StageFixture {
         return try DatasetArtifact.save(dataset, name: "synthetic-\(seed)-\(split.rawValue)", in: store)
     }
 
-    /// A checkpoint bundle of fresh networks: mode generation (latent/conditional variants) or supervised.
+    /// A checkpoint bundle of fresh networks in lzn-train's layout ("lzn-checkpoint/1"): mode
+    /// generation (latent/conditional variants), contrastive or supervised.
     func checkpoint(mode: String, latent: Bool = true, conditional: Bool = false, seed: UInt64 = 1) throws -> Artifact {
         var rng = Philox(seed: seed)
         let preset = NetworkPreset.xs
@@ -61,21 +62,18 @@ final class StageFixture {
             parts.append(("head", Linear(width, Self.classes, rng: &rng)))
         }
         var tensors: [String: NDArray] = [:]
-        for (part, module) in parts {
-            for (name, tensor) in module.namedParameters() {
-                let array = NDArray(float32: tensor.values, shape: tensor.shape)
-                tensors["\(part).\(name)"] = array
-                tensors["ema.\(part).\(name)"] = array
-            }
+        var named = parts.flatMap { part, module in module.namedParameters().map { ("\(part).\($0.0)", $0.1) } }
+        if conditional { named.append(("label_anchors.weight", Tensor.normal([Self.classes, Self.latentDim], rng: &rng))) }
+        for (name, tensor) in named {
+            let array = NDArray(float32: tensor.values, shape: tensor.shape)
+            let dot = name.firstIndex(of: ".")!
+            tensors["params.\(name)"] = array
+            tensors["ema.\(name[..<dot]).shadow.\(name[name.index(after: dot)...])"] = array
         }
-        if conditional {
-            tensors["label_anchors"] = NDArray(float32: Tensor.normal([Self.classes, Self.latentDim], rng: &rng).values,
-                                               shape: [Self.classes, Self.latentDim])
-        }
-        let config: JSON = ["mode": .string(mode), "preset": "xs", "latent_dim": .number(Double(Self.latentDim)),
-                            "image_channels": 1, "image_size": .number(Double(Self.size)), "num_classes": .number(Double(Self.classes)),
+        let config: JSON = ["mode": .string(mode), "preset": "xs", "latentDim": .number(Double(Self.latentDim)),
+                            "imageChannels": 1, "imageSize": .number(Double(Self.size)), "classCount": .number(Double(Self.classes)),
                             "latent": latent ? "lzn" : "none", "conditional": .bool(conditional)]
-        return try store.putBundle(tensors, document: ["config": config], name: "checkpoint-\(mode)-\(seed)")
+        return try store.putBundle(tensors, document: ["format": "lzn-checkpoint/1", "config": config], name: "checkpoint-\(mode)-\(seed)")
     }
 
     /// Every metric the runs of `stage` recorded, in order.
