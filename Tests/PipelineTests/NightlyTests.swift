@@ -100,7 +100,7 @@ final class NightlyTests: XCTestCase {
         let firstResult = finish(first)
         XCTAssertEqual(firstResult.code, 0, firstResult.stderr)
         XCTAssertEqual(try h.query("SELECT count(*), min(status) FROM pipeline_runs"), [["1", "succeeded"]])
-        XCTAssertTrue(log(h).contains("another nightly holds \(h.storePath).nightly.lock"), log(h))
+        XCTAssertTrue(log(h).contains("another nightly holds \(h.storePath).nightly.lock (pid \(first.processIdentifier)); skipping"), log(h))
     }
 
     func testAFailingNightlyExitsNonZeroAndLogsWhy() throws {
