@@ -33,8 +33,12 @@ public enum JPEGCodec {
         }
         let plane = height * width
         var interleaved = [UInt8](repeating: 0, count: chw.count)
-        for p in 0..<plane {
-            for c in 0..<channels { interleaved[p * channels + c] = chw[c * plane + p] }
+        chw.withUnsafeBufferPointer { src in
+            interleaved.withUnsafeMutableBufferPointer { out in
+                for p in 0..<plane {
+                    for c in 0..<channels { out[p * channels + c] = src[c * plane + p] }
+                }
+            }
         }
         var encoded = interleaved.withUnsafeBufferPointer {
             lzn_jpeg_encode($0.baseAddress, Int32(width), Int32(height), Int32(channels), Int32(quality))

@@ -60,6 +60,11 @@ struct Resampling {
         self.first = first
     }
 
+    /// The first-tap and weight tables as pointers, for the inner loops.
+    func withTables<R>(_ body: (UnsafePointer<Int>, UnsafePointer<Float>) -> R) -> R {
+        first.withUnsafeBufferPointer { f in weights.withUnsafeBufferPointer { w in body(f.baseAddress!, w.baseAddress!) } }
+    }
+
     /// The axis mapping of "resize so the shorter side is `size`, then take the centre `size` pixels".
     static func shorterSideCentreCrop(height: Int, width: Int, size: Int) -> (rows: Resampling, cols: Resampling) {
         // Resized extent of each axis, truncated like torchvision's Resize.
@@ -80,25 +85,25 @@ func resample(_ src: UnsafePointer<Float>, channels: Int, height: Int, width: In
     let outH = rows.outputSize, outW = cols.outputSize
     let scratch = UnsafeMutablePointer<Float>.allocate(capacity: height * outW)
     defer { scratch.deallocate() }
-    rows.weights.withUnsafeBufferPointer { rowWeights in
-        cols.weights.withUnsafeBufferPointer { colWeights in
+    rows.withTables { rowFirst, rowWeights in
+        cols.withTables { colFirst, colWeights in
             for c in 0..<channels {
                 let plane = src + c * height * width
                 for y in 0..<height {
                     let line = plane + y * width
                     for x in 0..<outW {
-                        let base = cols.first[x], w = colWeights.baseAddress! + x * cols.taps
+                        let taps = line + colFirst[x], w = colWeights + x * cols.taps
                         var sum: Float = 0
-                        for t in 0..<cols.taps { sum += w[t] * line[base + t] }
+                        for t in 0..<cols.taps { sum += w[t] * taps[t] }
                         scratch[y * outW + x] = sum
                     }
                 }
                 let out = dst + c * outH * outW
                 for y in 0..<outH {
-                    let base = rows.first[y], w = rowWeights.baseAddress! + y * rows.taps
+                    let taps = scratch + rowFirst[y] * outW, w = rowWeights + y * rows.taps
                     for x in 0..<outW {
                         var sum: Float = 0
-                        for t in 0..<rows.taps { sum += w[t] * scratch[(base + t) * outW + x] }
+                        for t in 0..<rows.taps { sum += w[t] * taps[t * outW + x] }
                         out[y * outW + x] = sum
                     }
                 }

@@ -6,6 +6,7 @@ import Foundation
 public enum Parallel {
     nonisolated(unsafe) private static var configuredThreads: Int = {
         let n = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        BLASKernelSelection.ensureSelected()
         openblas_set_num_threads(Int32(n))
         return n
     }()

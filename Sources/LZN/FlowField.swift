@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// Times below which a float32 flow evaluates its posterior in float64 (LZN-ALGORITHM §1.8).
@@ -19,6 +20,7 @@ final class FlowField {
     private var precise: PosteriorKernel<Double>?
 
     init<T: FlowScalar>(anchors: FlowMatrix<T>, weights: [T]?, batch: Int) {
+        BLASKernelSelection.ensureSelected()
         self.batch = batch
         count = anchors.rows
         dimension = anchors.columns

@@ -7,7 +7,6 @@ import Foundation
 /// backward of sum(latent²), in float32. Returns the median over `repeats` runs after one warm-up,
 /// and the process's peak resident memory (VmHWM) in MB.
 public func latentFlowBenchmark(batch: Int, dim: Int, steps: Int = 20, repeats: Int = 3) throws -> (seconds: Double, peakRSSMB: Double) {
-    OpenBLASCore.selectOptimizedKernels()
     var random = Philox(seed: 0x1A7E27)
     let anchors = FlowMatrix<Float>(rows: batch, columns: dim, values: (0..<(batch * dim)).map { _ in random.normal() })
     let prior = FlowMatrix<Float>(rows: batch, columns: dim, values: (0..<(batch * dim)).map { _ in random.normal() })

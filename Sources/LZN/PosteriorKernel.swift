@@ -16,7 +16,7 @@ final class PosteriorKernel<P: FlowScalar> {
     /// 2B×N. After `evaluate`, rows 0..<B hold π. During `accumulateGradient`, rows 0..<B end
     /// up holding the weighted score gradients W and rows B..<2B holding π.
     let scores: UnsafeMutablePointer<P>
-    /// 2B×D: [X; G] stacked, so the anchor gradient Wᵀ X + Πᵀ G is one GEMM.
+    /// 2B×D: the queries X and the data-prediction gradient G in precision P.
     let stacked: UnsafeMutablePointer<P>
     /// B×D and N×D GEMM outputs before they are added to the float64 accumulators.
     let pointOutput: UnsafeMutablePointer<P>
@@ -106,11 +106,17 @@ final class PosteriorKernel<P: FlowScalar> {
         let c = 1 - t
         loadQueries(x, into: stacked)
         if let meanGradient { loadQueries(meanGradient, into: stacked + b * d) }
-        // Rows 0..<B: x_b·a_j; rows B..<2B: u_bj = g_m,b·a_j (+ g_π,bj).
-        P.gemm(transposeA: false, transposeB: true, m: meanGradient == nil ? b : 2 * b, n: n, k: d, alpha: 1,
+        // Rows 0..<B: x_b·a_j; rows B..<2B: u_bj = g_m,b·a_j (+ g_π,bj). Separate GEMMs: OpenBLAS
+        // runs two B-row products faster than one 2B-row product here.
+        P.gemm(transposeA: false, transposeB: true, m: b, n: n, k: d, alpha: 1,
                a: stacked, lda: d, b: anchors, ldb: d, beta: 0, c: scores, ldc: n)
         let upstream = scores + b * n
-        if meanGradient == nil { upstream.update(repeating: 0, count: b * n) }
+        if meanGradient != nil {
+            P.gemm(transposeA: false, transposeB: true, m: b, n: n, k: d, alpha: 1,
+                   a: stacked + b * d, lda: d, b: anchors, ldb: d, beta: 0, c: upstream, ldc: n)
+        } else {
+            upstream.update(repeating: 0, count: b * n)
+        }
         for entry in probabilityGradient { upstream[entry.row * n + entry.column] += P(entry.value) }
         computeProbabilities(t: t, productsReady: true)
 
@@ -139,9 +145,13 @@ final class PosteriorKernel<P: FlowScalar> {
             }
         }
 
-        // g_A += Wᵀ X + Πᵀ G − c (Σ_b W_bj) a_j
-        P.gemm(transposeA: true, transposeB: false, m: n, n: d, k: meanGradient == nil ? b : 2 * b,
+        // g_A += Wᵀ X + Πᵀ G − c (Σ_b W_bj) a_j (two K = B products: faster than one K = 2B product)
+        P.gemm(transposeA: true, transposeB: false, m: n, n: d, k: b,
                alpha: 1, a: scores, lda: n, b: stacked, ldb: d, beta: 0, c: anchorOutput, ldc: d)
+        if meanGradient != nil {
+            P.gemm(transposeA: true, transposeB: false, m: n, n: d, k: b, alpha: 1, a: upstream, lda: n,
+                   b: stacked + b * d, ldb: d, beta: 1, c: anchorOutput, ldc: d)
+        }
         P.gemvTransposed(m: b, n: n, alpha: 1, a: scores, lda: n, x: ones, beta: 0, y: columnTotals)
         for j in 0..<n {
             let coefficient = P(c) * columnTotals[j]

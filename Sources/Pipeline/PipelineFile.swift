@@ -35,16 +35,23 @@ public struct PipelineFile {
 
     public static let stageKeys = ["run", "params", "inputs"]
 
-    public static func load(path: String) throws -> PipelineFile {
+    public static func load(path: String) throws -> PipelineFile { try load(path: path, includedFrom: []) }
+
+    /// `includedFrom`: the files whose `include` led here (outermost first), to refuse cycles.
+    static func load(path: String, includedFrom chain: [String]) throws -> PipelineFile {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw PipelineError.unreadable(path: path, reason: error.localizedDescription)
         }
         let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-        return try parse(text, name: name, path: path)
+        return try parse(text, name: name, path: path, includedFrom: chain)
     }
 
     public static func parse(_ text: String, name: String, path: String) throws -> PipelineFile {
+        try parse(text, name: name, path: path, includedFrom: [])
+    }
+
+    static func parse(_ text: String, name: String, path: String, includedFrom chain: [String]) throws -> PipelineFile {
         func at(_ line: Int?) -> SourceLocation { SourceLocation(file: path, line: line) }
         let root: TOMLTable
         do { root = try TOMLParser.parse(text) } catch let e as TOMLError {
@@ -53,6 +60,7 @@ public struct PipelineFile {
         var issues: [PipelineIssue] = []
         var summary: String?
         var stages: [StageEntry] = []
+        var included: [StageEntry] = []
         for key in root.keys {
             let node = root[key]!
             switch (key, node.value) {
@@ -66,15 +74,45 @@ public struct PipelineFile {
                     }
                     if let entry = stageEntry(stageName, body, at, &issues) { stages.append(entry) }
                 }
-            case ("description", _), ("stages", _):
+            case ("include", .string(let file)):
+                included = includedStages(file, into: path, chain: chain, at: at(node.line), &issues)
+            case ("description", _), ("stages", _), ("include", _):
                 issues.append(PipelineIssue(at(node.line), "'\(key)' must be a \(key == "stages" ? "table" : "string")"))
             default:
-                issues.append(PipelineIssue(at(node.line), "unknown key '\(key)' (expected: description, stages)"))
+                issues.append(PipelineIssue(at(node.line), "unknown key '\(key)' (expected: description, include, stages)"))
             }
         }
+        for entry in stages {
+            if let earlier = included.first(where: { $0.name == entry.name }) {
+                issues.append(PipelineIssue(entry.location, "stage '\(entry.name)' is already defined at \(earlier.location) (included)"))
+            }
+        }
+        stages = included + stages
         if stages.isEmpty && issues.isEmpty { issues.append(PipelineIssue(at(nil), "no stages ([stages.NAME] tables)")) }
         if !issues.isEmpty { throw PipelineError.invalid(issues) }
         return PipelineFile(name: name, path: path, summary: summary, stages: stages)
+    }
+
+    /// `include = "full.toml"`: the stages of another pipeline file (a path relative to this
+    /// file's folder) come first, exactly as written there; this file may add stages of its own
+    /// but not redefine included ones. Problems in the included file are reported at its lines.
+    private static func includedStages(_ file: String, into path: String, chain: [String], at location: SourceLocation,
+                                       _ issues: inout [PipelineIssue]) -> [StageEntry] {
+        let including = URL(fileURLWithPath: path).standardizedFileURL.path
+        let target = URL(fileURLWithPath: file, relativeTo: URL(fileURLWithPath: including).deletingLastPathComponent())
+            .standardizedFileURL.path
+        if (chain + [including]).contains(target) {
+            issues.append(PipelineIssue(location, "include cycle: \((chain + [including, target]).joined(separator: " → "))"))
+            return []
+        }
+        do {
+            return try load(path: target, includedFrom: chain + [including]).stages
+        } catch PipelineError.invalid(let inner) {
+            issues.append(contentsOf: inner)
+        } catch {
+            issues.append(PipelineIssue(location, "include \"\(file)\": \(error)"))
+        }
+        return []
     }
 
     private static func stageEntry(_ name: String, _ body: TOMLTable, _ at: (Int?) -> SourceLocation,

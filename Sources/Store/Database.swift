@@ -144,7 +144,7 @@ final class Database {
         for attempt in 0... {
             do {
                 return try operation()
-            } catch let e as SQLiteError where e.isBusy && attempt < 50 {
+            } catch let e as SQLiteError where e.isBusy && attempt < 10 {
                 usleep(delay)
                 delay = min(delay * 2, 200_000)
             }

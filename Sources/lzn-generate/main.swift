@@ -1,3 +1,5 @@
-import Foundation
-FileHandle.standardError.write("lzn-generate: under construction\n".data(using: .utf8)!)
-exit(70)
+// lzn-generate: samples, class-conditional samples and reconstructions (see Evaluation/GenerateStage.swift).
+import Evaluation
+import StageKit
+
+stageMain(GenerateStage.stage)

@@ -1,3 +1,5 @@
-import Foundation
-FileHandle.standardError.write("lzn-latents: under construction\n".data(using: .utf8)!)
-exit(70)
+// lzn-latents: anchors, LZN latents and pooled encoder features of a dataset (see Evaluation/LatentsStage.swift).
+import Evaluation
+import StageKit
+
+stageMain(LatentsStage.stage)

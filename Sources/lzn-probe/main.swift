@@ -1,3 +1,5 @@
-import Foundation
-FileHandle.standardError.write("lzn-probe: under construction\n".data(using: .utf8)!)
-exit(70)
+// lzn-probe: linear probes and classification accuracy (see Evaluation/ProbeStage.swift).
+import Evaluation
+import StageKit
+
+stageMain(ProbeStage.stage)

@@ -107,3 +107,22 @@ final class ReverseLatentFlowGradientTests: XCTestCase {
         }
     }
 }
+
+final class RoundTripTests: XCTestCase {
+    /// C14: forward Euler then reverse Euler toward the same 128 anchors (32-D) returns ≈80% of the
+    /// samples to their own anchor at K = 20 and ≈97% at K = 100.
+    func testForwardThenReverseRecoversOwnAnchors() throws {
+        var random = TestRandom(seed: 61)
+        let anchors = random.matrix(128, 32).converted(to: Float.self), prior = random.matrix(128, 32).converted(to: Float.self)
+        for (steps, expected) in [(20, 0.80), (100, 0.97)] {
+            let latents = try ForwardLatentFlow(ownAnchors: anchors, anchorSet: anchors, prior: prior, solver: .euler,
+                                                steps: steps, keepTrajectory: false).latents
+            let back = try ReverseLatentFlow(start: latents, targetAnchors: anchors, solver: .euler, steps: steps,
+                                             recording: .none, keepTrajectory: false)
+            let nearest = try nearestAnchors(points: back.final, anchors: anchors)
+            let recovered = Double(nearest.enumerated().filter { $0.offset == $0.element }.count) / 128
+            print("round trip K = \(steps): \(recovered)")
+            XCTAssertEqual(recovered, expected, accuracy: 0.08, "K = \(steps)")
+        }
+    }
+}

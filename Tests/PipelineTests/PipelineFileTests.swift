@@ -47,4 +47,38 @@ final class PipelineFileTests: XCTestCase {
             XCTAssertEqual("\($0)", "no pipeline 'nope' (looked for: /pipelines/nope.toml)")
         }
     }
+
+    func testIncludeTakesTheStagesOfAnotherFileFirstAndReportsProblemsAtTheirLines() throws {
+        let h = try PipelineHarness()
+        try h.write("base.toml", """
+        [stages.a]
+        run = "lzn-stage-fixture"
+        params = { text = "a" }
+        """)
+        let file = try PipelineFile.load(path: try h.write("more.toml", """
+        description = "base plus b"
+        include = "base.toml"
+        [stages.b]
+        run = "lzn-stage-fixture"
+        inputs = { source = "a.out" }
+        """))
+        XCTAssertEqual(file.name, "more")
+        XCTAssertEqual(file.stages.map(\.name), ["a", "b"])
+        XCTAssertEqual(file.stages[0].params["text"]?.value, .string("a"))
+        XCTAssertEqual(file.stages[0].location, SourceLocation(file: h.path("base.toml"), line: 1))
+
+        func issues(_ name: String, _ text: String) throws -> String {
+            do { _ = try PipelineFile.load(path: try h.write(name, text)) } catch { return "\(error)" }
+            XCTFail("\(name) should be invalid")
+            return ""
+        }
+        XCTAssertTrue(try issues("twice.toml", "include = \"base.toml\"\n[stages.a]\nrun = \"lzn-stage-fixture\"\n")
+            .contains("\(h.path("twice.toml")):2: stage 'a' is already defined at \(h.path("base.toml")):1 (included)"))
+        XCTAssertTrue(try issues("self.toml", "include = \"self.toml\"\n").contains("\(h.path("self.toml")):1: include cycle"))
+        try h.write("bad.toml", "[stages.x]\nrun = 3\n")
+        XCTAssertTrue(try issues("outer.toml", "include = \"bad.toml\"\n")
+            .contains("\(h.path("bad.toml")):2: stage 'x': 'run' must be the name of a stage executable"))
+        XCTAssertTrue(try issues("missing.toml", "include = \"nope.toml\"\n")
+            .contains("\(h.path("missing.toml")):1: include \"nope.toml\": cannot read \(h.path("nope.toml"))"))
+    }
 }

@@ -76,7 +76,7 @@ final class PipelineValidatorTests: XCTestCase {
         inputs = { dataset = "nodot" }
         params = { mode = { x = 1 } }
         """), [
-            "p.toml:1: unknown key 'color' (expected: description, stages)",
+            "p.toml:1: unknown key 'color' (expected: description, include, stages)",
             "p.toml:4: stage 'a': unknown key 'cmd' (expected: run, params, inputs)",
             "p.toml:5: stage 'a': 'params' must be a table",
             "p.toml:6: stage 'b' has no 'run = \"EXECUTABLE\"'",

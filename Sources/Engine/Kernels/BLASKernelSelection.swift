@@ -5,11 +5,12 @@ import Foundation
 /// the library (Debian's 0.3.21 on Emerald Rapids, say) falls back to the SSE3 "Prescott" kernels, 4-5x
 /// slower than the AVX-512 ones the CPU can run. This re-selects the kernels from the CPU's feature
 /// flags in that case, once, before the first GEMM. OPENBLAS_CORETYPE, when set, is respected as is.
-enum BLASKernelSelection {
+public enum BLASKernelSelection {
     /// The OpenBLAS core in use after the check (e.g. "SkylakeX").
-    static let activeCore: String = reselectIfFallback()
+    public static let activeCore: String = reselectIfFallback()
 
-    static func ensureSelected() { _ = activeCore }
+    /// Call before the first BLAS routine of a process (idempotent; later calls are free).
+    public static func ensureSelected() { _ = activeCore }
 
     private static func coreName() -> String { String(cString: openblas_get_corename()).lowercased() }
 

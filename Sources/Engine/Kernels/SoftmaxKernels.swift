@@ -20,7 +20,11 @@ public enum SoftmaxKernels {
     /// One row; `x` and `y` may be the same buffer.
     static func softmaxRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, _ scale: Float) {
         var maximum = -Float.infinity
-        for j in 0..<n { maximum = Swift.max(maximum, scale * x[j]) }
+        if scale > 0 {
+            maximum = scale * rowMaximum(x, n)
+        } else {
+            for j in 0..<n { maximum = Swift.max(maximum, scale * x[j]) }
+        }
         if maximum == -.infinity { maximum = 0 }  // an all -inf row becomes zeros rather than NaN
         for j in 0..<n { y[j] = fastExp(scale * x[j] - maximum) }
         let total = VectorMath.sum(UnsafePointer(y), count: n)
