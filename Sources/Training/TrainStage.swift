@@ -106,8 +106,14 @@ public enum TrainStage {
         let config = trainer.config
         context.log("\(context.stageName): \(config.mode.rawValue) \(config.parts.map(\.rawValue).joined(separator: "+")) preset \(config.preset), "
                     + "batch \(config.batch), \(config.iterations) iterations, \(Parallel.threads) threads")
+        let termination = TerminationRequest()
+        termination.install()
         var window = MetricWindow()
         while !trainer.finished {
+            if termination.isRequested {
+                _ = try trainer.checkpoint().save(in: context.store, name: context.resumeName)
+                throw context.fail("stopped by SIGTERM after \(trainer.iteration) iterations; checkpoint saved, a rerun resumes from it")
+            }
             let done = trainer.iteration + 1
             let logNow = done % config.metricsEvery == 0 || done == config.iterations
             let report = try trainer.step(diagnostics: logNow)

@@ -62,6 +62,19 @@ final class TrainStageTests: XCTestCase {
     ]
 
     func testResumeAfterSIGKILLEndsBitwiseEqualToAnUninterruptedRun() throws {
+        try checkResume(after: SIGKILL, params: params)
+    }
+
+    /// SIGTERM writes a checkpoint at the current iteration (none periodic here) before stopping.
+    func testResumeAfterSIGTERMEndsBitwiseEqualToAnUninterruptedRun() throws {
+        var params = params
+        params["checkpoint_every"] = .int(1000)
+        try checkResume(after: SIGTERM, params: params)
+    }
+
+    /// Runs the stage once uninterrupted and once interrupted by `signal` mid-run and then rerun with
+    /// the same signature; the final checkpoints must be identical bit for bit.
+    func checkResume(after signal: Int32, params: [String: ParamValue]) throws {
         let data = SyntheticData.quadrants(count: 96, size: 12)
         let reference = try prepare("reference", params: params, dataset: data)
         let finished = try finish(reference.store, run: reference.run)
@@ -69,17 +82,26 @@ final class TrainStageTests: XCTestCase {
 
         let killed = try prepare("killed", params: params, dataset: data)
         let resumeName = "resume/lzn-train/\(killed.signature)"
-        let (child, _) = try launch(killed.store, run: killed.run)
-        var checkpointSeen = false
+        let (child, output) = try launch(killed.store, run: killed.run)
+        // Interrupt once training metrics show it is past its first iterations.
+        var started = false
         let deadline = Date().addingTimeInterval(120)
-        while !checkpointSeen && child.isRunning && Date() < deadline {
-            checkpointSeen = (try? killed.store.resolve(resumeName)) != nil
-            if !checkpointSeen { usleep(5_000) }
+        while !started && child.isRunning && Date() < deadline {
+            started = signal == SIGKILL ? (try? killed.store.resolve(resumeName)) != nil
+                                        : (try? killed.store.metrics(stageRun: killed.run))?.isEmpty == false
+            if !started { usleep(5_000) }
         }
-        XCTAssertTrue(child.isRunning, "the child finished before it could be killed; make the run longer")
-        kill(child.processIdentifier, SIGKILL)
+        XCTAssertTrue(child.isRunning, "the child finished before it could be interrupted; make the run longer")
+        kill(child.processIdentifier, signal)
+        let log = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         child.waitUntilExit()
-        XCTAssertEqual(child.terminationReason, .uncaughtSignal)
+        if signal == SIGKILL {
+            XCTAssertEqual(child.terminationReason, .uncaughtSignal)
+        } else {
+            XCTAssertEqual(child.terminationStatus, 1, log)
+            XCTAssertTrue(log.contains("stopped by SIGTERM"), log)
+        }
+        XCTAssertNotNil(try? killed.store.resolve(resumeName), "no checkpoint to resume from")
         try killed.store.finishStageRun(killed.run, status: .interrupted, exitCode: nil)
         XCTAssertNil(try killed.store.findSucceededStageRun(stage: "train", signature: killed.signature))
 
