@@ -67,7 +67,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
                 labelAnchorLR: Double = 1e-3, warmup: Int = 100, clipNorm: Double = 1, emaDecay: Double = 0.9999,
                 dropout: Double = 0, latentSteps: Int = 20, labelSteps: Int = 100, cutoff: Double = 0.2,
                 priorScale: Double = 0.45, classWeights: Bool = true, temperature: Double = 0.5, projectionDim: Int = 64,
-                seed: UInt64 = 0, dataSeed: UInt64 = 0, checkpointEvery: Int = 500, metricsEvery: Int = 10) {
+                seed: UInt64 = 0, dataSeed: UInt64 = 0, checkpointEvery: Int = 200, metricsEvery: Int = 10) {
         self.mode = mode; self.latent = latent; self.conditional = conditional; self.preset = preset
         self.latentDim = latentDim; self.imageChannels = imageChannels; self.imageSize = imageSize
         self.classCount = classCount; self.batch = batch; self.iterations = iterations
