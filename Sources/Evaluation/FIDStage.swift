@@ -5,6 +5,7 @@ import Datasets
 import Engine
 import StageKit
 import Store
+import Training
 
 public enum FIDStage {
     public static let description = StageDescription(
@@ -36,8 +37,7 @@ public enum FIDStage {
         guard [reference.channels, reference.height, reference.width] == [samples.images.channels, samples.images.height, samples.images.width] else {
             throw ctx.fail("samples are \(samples.images.channels)×\(samples.images.height)×\(samples.images.width) images, the reference \(reference.channels)×\(reference.height)×\(reference.width)")
         }
-        let network = try CheckpointModels.load(from: ctx.store, artifact: ctx.input("features"),
-                                                weights: CheckpointWeights(rawValue: ctx.params.string("weights"))!)
+        let network = try TrainedModel.load(from: ctx.store, artifact: ctx.input("features"), weights: ctx.params.string("weights"))
         let encoder = try network.require(network.encoder, "encoder", for: ctx.stageName)
 
         let total = samples.images.count + reference.count

@@ -8,6 +8,7 @@ import LZN
 import NN
 import StageKit
 import Store
+import Training
 
 public enum GenerateStage {
     public static let description = StageDescription(
@@ -22,7 +23,7 @@ public enum GenerateStage {
             .float("atol", default: 1e-5, doc: "RK45 absolute tolerance."),
             .int("count", default: 1000, doc: "Images to generate (reconstruct: the first N images of the dataset)."),
             .int("batch_size", default: 250, doc: "Images per decoder batch; for reconstructions also the latent flow's anchor set."),
-            .int("seed", default: 0, doc: "Seeds the noise, the prior latents and, without a dataset, nothing else."),
+            .int("seed", default: 0, doc: "Seeds the image noise and the prior latent draws (batch b uses Philox(seed).split(b))."),
             .string("weights", default: "ema", choices: ["raw", "ema"], doc: "Checkpoint weights to sample with."),
             .string("model", default: "", doc: "Tag of the model on metrics and samples; empty = from the checkpoint (rf, rf-lzn, lzn-conditional)."),
             .int("grid_rows", default: 10, doc: "Rows of the PNG grid (conditional: one class per row)."),
@@ -44,8 +45,7 @@ public enum GenerateStage {
 
     static func run(_ ctx: StageContext) throws {
         let p = ctx.params
-        let models = try CheckpointModels.load(from: ctx.store, artifact: ctx.input("checkpoint"),
-                                               weights: CheckpointWeights(rawValue: p.string("weights"))!)
+        let models = try TrainedModel.load(from: ctx.store, artifact: ctx.input("checkpoint"), weights: p.string("weights"))
         let decoder = try models.require(models.decoder, "decoder", for: ctx.stageName)
         let sampler: ImageSampler = p.string("sampler") == "euler"
             ? .euler(steps: p.int("steps")) : .rk45(rtol: p.float("rtol"), atol: p.float("atol"))
@@ -79,7 +79,7 @@ public enum GenerateStage {
             result = try generator.unconditional(count: p.int("count"))
         }
 
-        let model = p.string("model").isEmpty ? models.config.tag : p.string("model")
+        let model = p.string("model").isEmpty ? models.config.evaluationTag : p.string("model")
         ctx.metric(EvaluationMetrics.nfePrefix + sampler.name, result.meanNFE, tag: model)
         if let error = result.reconstructionError {
             ctx.metric(EvaluationMetrics.reconstructionPrefix + sampler.name, error, tag: model)

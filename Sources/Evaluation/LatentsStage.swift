@@ -6,6 +6,7 @@ import Engine
 import LZN
 import StageKit
 import Store
+import Training
 
 public enum LatentsStage {
     public static let description = StageDescription(
@@ -33,8 +34,7 @@ public enum LatentsStage {
 
     static func run(_ ctx: StageContext) throws {
         let p = ctx.params
-        let models = try CheckpointModels.load(from: ctx.store, artifact: ctx.input("checkpoint"),
-                                               weights: CheckpointWeights(rawValue: p.string("weights"))!)
+        let models = try TrainedModel.load(from: ctx.store, artifact: ctx.input("checkpoint"), weights: p.string("weights"))
         let encoder = try models.require(models.encoder, "encoder", for: ctx.stageName)
         let dataset = try DatasetArtifact.load(ctx.input("dataset").id.hex, from: ctx.store)
         guard [dataset.channels, dataset.height, dataset.width] == [encoder.imageChannels, encoder.imageSize, encoder.imageSize] else {
@@ -52,7 +52,7 @@ public enum LatentsStage {
                                                    settings: settings)
         // The probe reads the labels from the dataset named here, and the tag of its metrics.
         let metadata: JSON = ["checkpoint": .string(ctx.input("checkpoint").id.hex), "dataset": .string(ctx.input("dataset").id.hex),
-                              "weights": .string(p.string("weights")), "model": .string(models.config.tag)]
+                              "weights": .string(p.string("weights")), "model": .string(models.config.evaluationTag)]
         func put(_ name: String, _ values: [Float], _ width: Int) throws {
             try ctx.setOutput(name, ctx.store.putTensor(NDArray(float32: values, shape: [dataset.count, width]),
                                                         name: "\(name)-\(ctx.stageName)", metadata: metadata))

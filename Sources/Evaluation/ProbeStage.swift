@@ -7,6 +7,7 @@ import Engine
 import LZN
 import StageKit
 import Store
+import Training
 
 public enum ProbeStage {
     public static let description = StageDescription(
@@ -56,9 +57,8 @@ public enum ProbeStage {
         } else {
             guard let artifact = ctx.optionalInput("checkpoint") else { throw ctx.fail("mode = classifier needs the 'checkpoint' input") }
             guard ctx.optionalInput("test_dataset") != nil else { throw ctx.fail("mode = classifier needs the 'test_dataset' input") }
-            let models = try CheckpointModels.load(from: ctx.store, artifact: artifact,
-                                                   weights: CheckpointWeights(rawValue: ctx.params.string("weights"))!)
-            tag = ctx.params.string("tag").isEmpty ? models.config.tag : ctx.params.string("tag")
+            let models = try TrainedModel.load(from: ctx.store, artifact: artifact, weights: ctx.params.string("weights"))
+            tag = ctx.params.string("tag").isEmpty ? models.config.evaluationTag : ctx.params.string("tag")
             var splits = [("test", try labelledDataset(ctx, "test_dataset"))]
             if ctx.optionalInput("train_dataset") != nil { splits.append(("train", try labelledDataset(ctx, "train_dataset"))) }
             for (split, dataset) in splits {
@@ -119,7 +119,7 @@ public enum ProbeStage {
         return try LabelledFeatures(features: array.floats(), labels: labels, dimension: array.shape[1], source: artifact.label)
     }
 
-    static func labelFlowAccuracy(_ ctx: StageContext, _ models: CheckpointModels, _ dataset: Dataset) throws -> (uniform: Double, classWeights: Double) {
+    static func labelFlowAccuracy(_ ctx: StageContext, _ models: TrainedModel, _ dataset: Dataset) throws -> (uniform: Double, classWeights: Double) {
         let p = ctx.params
         let encoder = try models.require(models.encoder, "encoder", for: ctx.stageName)
         let labelAnchors = try models.require(models.labelAnchors, "label anchors", for: ctx.stageName)
@@ -133,9 +133,9 @@ public enum ProbeStage {
             labelSteps: p.int("label_steps"))
     }
 
-    static func headAccuracy(_ ctx: StageContext, _ models: CheckpointModels, _ dataset: Dataset) throws -> Double {
+    static func headAccuracy(_ ctx: StageContext, _ models: TrainedModel, _ dataset: Dataset) throws -> Double {
         let encoder = try models.require(models.encoder, "encoder", for: ctx.stageName)
-        let head = try models.require(models.head, "classifier head or label anchors", for: ctx.stageName)
+        let head = try models.require(models.classifier, "classifier or label anchors", for: ctx.stageName)
         let logits = try NetworkEvaluation.map(dataset, batchSize: 1000,
                                                progress: { ctx.progress.report(done: $0, total: dataset.count, unit: "images") }) { head(encoder.features($0)) }
         let predictions = NetworkEvaluation.argmaxRows(logits.values, width: logits.width)

@@ -4,10 +4,11 @@ import Datasets
 import Engine
 import LZN
 import NN
+import Training
 
 struct SampleGenerator {
     let decoder: UNet
-    let models: CheckpointModels
+    let models: TrainedModel
     let sampler: ImageSampler
     let batchSize: Int
     /// Batch b draws its noise, then its prior latents, from `Philox(seed: seed).split(b)`.
@@ -105,7 +106,7 @@ struct SampleGenerator {
             let batchLatents = latents.map { l in
                 Tensor(shape: [range.count, l.columns], values: Array(l.values[(range.lowerBound * l.columns)..<(range.upperBound * l.columns)]))
             }
-            let oneHot = models.config.conditional ? NetworkEvaluation.oneHot(Array(dataset.labels![range]), classes: models.config.numClasses) : nil
+            let oneHot = models.config.conditional ? NetworkEvaluation.oneHot(Array(dataset.labels![range]), classes: models.config.classCount) : nil
             let velocity = NetworkEvaluation.velocity(decoder: decoder, batch: range.count, latents: batchLatents, labelsOneHot: oneHot)
             let result = try Reconstruction.run(images: x, count: range.count, sampler: sampler, velocity: velocity)
             images += quantizeImages(result.reconstructions)

@@ -4,6 +4,7 @@ import Engine
 import Foundation
 import NN
 import Store
+import Training
 @testable import Evaluation
 
 /// A temporary store with a tiny synthetic labelled dataset and checkpoints of fresh `xs` networks
@@ -44,36 +45,21 @@ final class StageFixture {
         return try DatasetArtifact.save(dataset, name: "synthetic-\(seed)-\(split.rawValue)", in: store)
     }
 
-    /// A checkpoint bundle of fresh networks in lzn-train's layout ("lzn-checkpoint/1"): mode
-    /// generation (latent/conditional variants), contrastive or supervised.
-    func checkpoint(mode: String, latent: Bool = true, conditional: Bool = false, seed: UInt64 = 1) throws -> Artifact {
-        var rng = Philox(seed: seed)
-        let preset = NetworkPreset.xs
-        var parts: [(String, Module)] = []
-        if mode == "supervised" || latent {
-            parts.append(("encoder", Encoder(preset: preset, imageChannels: 1, imageSize: Self.size, latentDim: Self.latentDim, rng: &rng)))
+    /// A checkpoint of fresh `xs` networks written in lzn-train's layout, with EMA weights equal to
+    /// the raw ones: mode generation (latent / conditional variants), contrastive, supervised or simclr.
+    func checkpoint(mode: TrainingMode, latent: Bool = true, conditional: Bool = false, seed: UInt64 = 1) throws -> Artifact {
+        let config = TrainingConfig(mode: mode, latent: latent ? .lzn : .none, conditional: conditional, preset: "xs",
+                                    latentDim: Self.latentDim, imageChannels: 1, imageSize: Self.size, classCount: Self.classes, seed: seed)
+        let networks = try Networks(config: config)
+        var tensors: [String: Tensor] = [:]
+        for part in networks.parts {
+            for (name, parameter) in networks.module(part)!.namedParameters() {
+                tensors[CheckpointLayout.parameterName(part, name)] = parameter
+                tensors[CheckpointLayout.emaShadowName(part, name)] = parameter
+            }
         }
-        if mode == "generation" {
-            parts.append(("decoder", UNet(preset: preset, imageChannels: 1, imageSize: Self.size, latentDim: latent ? Self.latentDim : 0,
-                                          numClasses: conditional ? Self.classes : 0, rng: &rng)))
-        }
-        if mode == "supervised" {
-            let width = preset.encoderChannels.0 + preset.encoderChannels.1 + preset.encoderChannels.2
-            parts.append(("head", Linear(width, Self.classes, rng: &rng)))
-        }
-        var tensors: [String: NDArray] = [:]
-        var named = parts.flatMap { part, module in module.namedParameters().map { ("\(part).\($0.0)", $0.1) } }
-        if conditional { named.append(("label_anchors.weight", Tensor.normal([Self.classes, Self.latentDim], rng: &rng))) }
-        for (name, tensor) in named {
-            let array = NDArray(float32: tensor.values, shape: tensor.shape)
-            let dot = name.firstIndex(of: ".")!
-            tensors["params.\(name)"] = array
-            tensors["ema.\(name[..<dot]).shadow.\(name[name.index(after: dot)...])"] = array
-        }
-        let config: JSON = ["mode": .string(mode), "preset": "xs", "latentDim": .number(Double(Self.latentDim)),
-                            "imageChannels": 1, "imageSize": .number(Double(Self.size)), "classCount": .number(Double(Self.classes)),
-                            "latent": latent ? "lzn" : "none", "conditional": .bool(conditional)]
-        return try store.putBundle(tensors, document: ["format": "lzn-checkpoint/1", "config": config], name: "checkpoint-\(mode)-\(seed)")
+        let document: JSON = ["format": .string(CheckpointLayout.format), "config": try JSON(encoding: config)]
+        return try CheckpointContents(tensors: tensors, document: document).save(in: store, name: "checkpoint-\(mode)-\(seed)")
     }
 
     /// Every metric the runs of `stage` recorded, in order.
