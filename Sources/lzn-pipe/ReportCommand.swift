@@ -35,8 +35,8 @@ struct ReportCommand: ParsableCommand {
             defer { store.close() }
             let report = try ResultsReport.load(store: store, pipeline: name)
             let file = try report.write(to: URL(fileURLWithPath: out, isDirectory: true))
-            print("Report of \(name): \(report.tables.count) tables, \(report.charts.count) loss curves, "
-                  + "\(report.images.count) sample grids")
+            print("Report of \(name): \(report.tables.count) tables, \(report.charts.count) loss chart(s), "
+                  + "\(report.images.count) sample grid(s)")
             print("Open \(file.path)")
             return 0
         }
