@@ -23,6 +23,15 @@ static void on_message(j_common_ptr cinfo, int msg_level) {
     if (msg_level < 0) on_error(cinfo);
 }
 
+// Both directions share the handler; setjmp itself must stay in each caller's frame.
+static struct jpeg_error_mgr *install_error_manager(error_manager *err) {
+    struct jpeg_error_mgr *base = jpeg_std_error(&err->base);
+    err->base.error_exit = on_error;
+    err->base.emit_message = on_message;
+    err->message[0] = 0;
+    return base;
+}
+
 static lzn_jpeg_image failure(const char *message) {
     lzn_jpeg_image image;
     memset(&image, 0, sizeof image);
@@ -39,10 +48,7 @@ lzn_jpeg_image lzn_jpeg_decode(const unsigned char *data, size_t size, int want_
     error_manager err;
     unsigned char *volatile pixels = NULL;
     memset(&cinfo, 0, sizeof cinfo);
-    cinfo.err = jpeg_std_error(&err.base);
-    err.base.error_exit = on_error;
-    err.base.emit_message = on_message;
-    err.message[0] = 0;
+    cinfo.err = install_error_manager(&err);
 
     if (setjmp(err.escape)) {
         jpeg_destroy_decompress(&cinfo);
@@ -109,10 +115,7 @@ lzn_jpeg_encoded lzn_jpeg_encode(const unsigned char *pixels, int width, int hei
     unsigned char *buffer = NULL;
     unsigned long size = 0;
     memset(&cinfo, 0, sizeof cinfo);
-    cinfo.err = jpeg_std_error(&err.base);
-    err.base.error_exit = on_error;
-    err.base.emit_message = on_message;
-    err.message[0] = 0;
+    cinfo.err = install_error_manager(&err);
 
     if (setjmp(err.escape)) {
         jpeg_destroy_compress(&cinfo);
