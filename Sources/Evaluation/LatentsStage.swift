@@ -41,11 +41,12 @@ public enum LatentsStage {
             throw ctx.fail("the dataset's images are \(dataset.channels)×\(dataset.height)×\(dataset.width), the encoder expects \(encoder.imageChannels)×\(encoder.imageSize)×\(encoder.imageSize)")
         }
         let batch = p.int("batch_size")
-        let total = 2 * dataset.count
-        let anchors = try NetworkEvaluation.map(dataset, batchSize: batch,
-                                                progress: { ctx.progress.report(done: $0, total: total, unit: "images") }) { encoder($0) }
-        let features = try NetworkEvaluation.map(dataset, batchSize: batch,
-                                                 progress: { ctx.progress.report(done: dataset.count + $0, total: total, unit: "images") }) { encoder.features($0) }
+        let outputs = try NetworkEvaluation.mapEach(dataset, batchSize: batch,
+                                                    progress: { ctx.progress.report(done: $0, total: dataset.count, unit: "images") }) {
+            let (anchors, features) = encoder.anchorsAndFeatures($0)
+            return [anchors, features]
+        }
+        let (anchors, features) = (outputs[0], outputs[1])
         let settings = LatentFlowSettings(batchSize: batch, solver: LatentSolver(name: p.string("solver"))!, steps: p.int("steps"),
                                           priorScale: p.float("prior_scale"), seed: UInt64(p.int("seed")))
         let latents = try LatentEvaluation.latents(anchors: FlowMatrix(rows: dataset.count, columns: anchors.width, values: anchors.values),

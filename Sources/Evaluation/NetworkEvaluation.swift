@@ -9,28 +9,38 @@ public enum NetworkEvaluation {
     /// `batchSize`, images in [−1, 1]); returns the row-major outputs and their width.
     public static func map(_ dataset: Dataset, batchSize: Int, progress: ((Int) -> Void)? = nil,
                            _ network: (Tensor) -> Tensor) throws -> (values: [Float], width: Int) {
+        try mapEach(dataset, batchSize: batchSize, progress: progress) { [network($0)] }[0]
+    }
+
+    /// Like `map` for a network with several outputs per batch (each [B, F_k]): one pass over the data.
+    public static func mapEach(_ dataset: Dataset, batchSize: Int, progress: ((Int) -> Void)? = nil,
+                               _ network: (Tensor) -> [Tensor]) throws -> [(values: [Float], width: Int)] {
         guard batchSize >= 1 else { throw EvaluationError("evaluation", "batch size must be ≥ 1, got \(batchSize)") }
         guard dataset.count >= 1 else { throw EvaluationError("evaluation", "the dataset \(dataset.source) is empty") }
-        var values: [Float] = []
-        var width = 0
+        var outputs: [(values: [Float], width: Int)] = []
         try withoutGrad {
             var start = 0
             while start < dataset.count {
                 let indices = Array(start..<min(dataset.count, start + batchSize))
                 let x = Tensor(shape: [indices.count, dataset.channels, dataset.height, dataset.width])
                 x.withUnsafeMutableBufferPointer { dataset.fillBatch(indices, into: $0) }
-                let y = network(x)
-                guard y.rank == 2, y.shape[0] == indices.count else {
+                let ys = network(x)
+                for y in ys where y.rank != 2 || y.shape[0] != indices.count {
                     throw EvaluationError("evaluation", "network output \(y.shape) for a batch of \(indices.count)")
                 }
-                if values.isEmpty { values.reserveCapacity(dataset.count * y.shape[1]) }
-                width = y.shape[1]
-                y.withUnsafeBufferPointer { values.append(contentsOf: $0) }
+                if outputs.isEmpty {
+                    outputs = ys.map { y in
+                        var values: [Float] = []
+                        values.reserveCapacity(dataset.count * y.shape[1])
+                        return (values, y.shape[1])
+                    }
+                }
+                for (k, y) in ys.enumerated() { y.withUnsafeBufferPointer { outputs[k].values.append(contentsOf: $0) } }
                 start += indices.count
                 progress?(start)
             }
         }
-        return (values, width)
+        return outputs
     }
 
     /// The decoder's velocity û(x, τ) for a batch with fixed conditioning (latents [B, D] or nil,

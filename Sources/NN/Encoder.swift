@@ -61,7 +61,7 @@ public final class Encoder: Module {
     /// Anchors [B, D] = head_0(h0) + head_1(h1) + head_2(h2); dropout (training mode) draws from `rng`.
     public func callAsFunction(_ x: Tensor, rng: inout Philox) -> Tensor {
         let levels = trunk(x, rng: &rng)
-        return heads[0](levels[0]) + heads[1](levels[1]) + heads[2](levels[2])
+        return anchors(levels)
     }
 
     /// The linear-probe representation without the heads: concatenated global-average-pooled
@@ -71,6 +71,13 @@ public final class Encoder: Module {
         return concat(trunk(x, rng: &rng).map(globalAvgPool), axis: 1)
     }
 
+    /// Anchors and probe features of one forward pass through the trunk (eval mode).
+    public func anchorsAndFeatures(_ x: Tensor) -> (anchors: Tensor, features: Tensor) {
+        var rng = noDropoutGenerator()
+        let levels = trunk(x, rng: &rng)
+        return (anchors(levels), concat(levels.map(globalAvgPool), axis: 1))
+    }
+
     private func trunk(_ x: Tensor, rng: inout Philox) -> [Tensor] {
         precondition(x.rank == 4 && Array(x.shape.dropFirst()) == [imageChannels, imageSize, imageSize],
                      "Encoder: input shape \(x.shape), expected [B, \(imageChannels), \(imageSize), \(imageSize)]")
@@ -78,6 +85,10 @@ public final class Encoder: Module {
         let h1 = b1(down0(h0), cond: nil, rng: &rng)
         let h2 = b2(down1(h1), cond: nil, rng: &rng)
         return [h0, h1, h2]
+    }
+
+    private func anchors(_ levels: [Tensor]) -> Tensor {
+        heads[0](levels[0]) + heads[1](levels[1]) + heads[2](levels[2])
     }
 
     private func noDropoutGenerator() -> Philox {

@@ -31,4 +31,10 @@ public final class GroupNorm: Module {
         precondition(x.rank == 4 && x.shape[1] == channels, "GroupNorm(\(channels)): input shape \(x.shape)")
         return groupNorm(x, groups: groups, weight: weight, bias: bias, eps: eps)
     }
+
+    /// SiLU(self(x)) in one fused pass (the pre-activation pair of every ResBlock).
+    public func withSiLU(_ x: Tensor) -> Tensor {
+        precondition(x.rank == 4 && x.shape[1] == channels, "GroupNorm(\(channels)): input shape \(x.shape)")
+        return groupNormSiLU(x, groups: groups, weight: weight, bias: bias, eps: eps)
+    }
 }

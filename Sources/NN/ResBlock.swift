@@ -48,11 +48,11 @@ public final class ResBlock: Module {
 
     public func callAsFunction(_ x: Tensor, cond c: Tensor?, rng: inout Philox) -> Tensor {
         precondition((cond == nil) == (c == nil), "ResBlock: conditioning input given \(c != nil), expected \(cond != nil)")
-        var h = c1(silu(n1(x)))
+        var h = c1(n1.withSiLU(x))
         if let cond, let c {
             h = h + cond(silu(c)).reshaped([h.shape[0], outChannels, 1, 1])
         }
-        h = silu(n2(h))
+        h = n2.withSiLU(h)
         if usesDropout { h = dropout(h, p: dropoutProbability, rng: &rng, training: true) }
         h = c2(h)
         let shortcut = skip.map { $0(x) } ?? x

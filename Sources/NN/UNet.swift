@@ -124,7 +124,7 @@ public final class UNet: Module {
         h = level(up[1], concat([h, s1], axis: 1))
         h = up1(upsampleNearest2x(h))
         h = level(up[0], concat([h, s0], axis: 1))
-        return cout(silu(nout(h)))
+        return cout(nout.withSiLU(h))
     }
 
     /// cond.2(SiLU(cond.0(concat(latent, onehot, emb(τ))))).

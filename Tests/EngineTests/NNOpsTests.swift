@@ -5,7 +5,7 @@ import XCTest
 /// values against composites of core ops where one exists, and dropout's mask semantics.
 final class NNOpsTests: XCTestCase {
     func testConv2dGradients() {
-        for (stride, padding, kernel) in [(1, 1, 3), (2, 1, 3), (1, 0, 1), (2, 0, 2)] {
+        for (stride, padding, kernel) in [(1, 1, 3), (1, 0, 3), (1, 2, 3), (1, 2, 5), (2, 1, 3), (1, 0, 1), (2, 0, 2)] {
             let x = randomTensor([2, 3, 5, 6], seed: 1), w = randomTensor([4, 3, kernel, kernel], seed: 2)
             let b = randomTensor([4], seed: 3)
             assertGradientsMatch([x, w, b], "conv2d stride \(stride) padding \(padding) kernel \(kernel)") {
