@@ -35,6 +35,17 @@ public func / (a: Tensor, b: Tensor) -> Tensor {
     }
 }
 
+/// (a + b)·s for tensors of one shape in a single pass (the residual merges of MODELS.md's
+/// networks, `(skip + h)/√2`); both inputs receive the same gradient g·s.
+public func scaledSum(_ a: Tensor, _ b: Tensor, scale s: Float) -> Tensor {
+    precondition(a.shape == b.shape, "scaledSum: shapes \(a.shape) and \(b.shape) differ")
+    let out = zipMap(a, b, ScaledAdd(s: s))
+    return recordOp("scaledSum", inputs: [a, b], output: out) { g in
+        let scaled = g * s
+        return [scaled, scaled]
+    }
+}
+
 public prefix func - (x: Tensor) -> Tensor { elementwise(x, Negate()) }
 
 public func + (a: Tensor, s: Float) -> Tensor { elementwise(a, AddScalar(s: s)) }

@@ -17,6 +17,11 @@ struct Add: BinaryFunction {
     @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a + b }
 }
 
+struct ScaledAdd: BinaryFunction {
+    let s: Float
+    @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { (a + b) * s }
+}
+
 struct Subtract: BinaryFunction {
     @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a - b }
 }

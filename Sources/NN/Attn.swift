@@ -31,6 +31,6 @@ public final class Attn: Module {
         let v = positionsMajor.sliced(axis: 2, range: (2 * c)..<(3 * c))
         let attended = scaledDotProductAttention(q: q, k: k, v: v)
         let channelsMajor = attended.permuted([0, 2, 1]).reshaped([b, c, height, width])
-        return (x + proj(channelsMajor)) / Float(2).squareRoot()
+        return scaledSum(x, proj(channelsMajor), scale: 1 / Float(2).squareRoot())
     }
 }

@@ -56,6 +56,6 @@ public final class ResBlock: Module {
         if usesDropout { h = dropout(h, p: dropoutProbability, rng: &rng, training: true) }
         h = c2(h)
         let shortcut = skip.map { $0(x) } ?? x
-        return (shortcut + h) / Float(2).squareRoot()
+        return scaledSum(shortcut, h, scale: 1 / Float(2).squareRoot())
     }
 }

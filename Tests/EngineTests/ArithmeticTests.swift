@@ -52,6 +52,13 @@ final class ArithmeticTests: XCTestCase {
         assertGradientsMatch([x], "-x") { -x }
     }
 
+    func testScaledSumMatchesTheCompositeAndItsGradients() {
+        let a = randomTensor([2, 3, 4], seed: 6), b = randomTensor([2, 3, 4], seed: 7)
+        KernelTestSupport.assertClose(scaledSum(a, b, scale: 0.7).values, ((a + b) * 0.7).values, tolerance: 1e-6, "scaledSum")
+        assertGradientsMatch([a, b], "scaledSum") { scaledSum(a, b, scale: 0.7) }
+        assertGradientsMatch([a], "scaledSum of a tensor with itself") { scaledSum(a, a, scale: 0.7) }
+    }
+
     func testFanOutAccumulatesGradients() {
         let x = Tensor(shape: [2], values: [1, 2])
         x.requiresGrad = true
