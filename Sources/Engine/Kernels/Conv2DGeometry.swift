@@ -47,17 +47,6 @@ public struct Conv2DGeometry: Equatable, Sendable {
     var outputPlane: Int { outHeight * outWidth }
     /// Rows of the column matrix: one per (input channel, kernel row, kernel column).
     var patchSize: Int { inChannels * kernelHeight * kernelWidth }
-    /// The input gradient of a stride-1 convolution with a square kernel and padding p ≤ k − 1 is the
-    /// output gradient convolved ("full", padding k − 1 − p) with the weight flipped in space and
-    /// transposed in channels: another stride-1 convolution, so it runs on the fast forward path.
-    /// This is that convolution's geometry, or nil when the identity does not apply.
-    var transposedForInputGradient: Conv2DGeometry? {
-        guard stride == 1, !isPointwise, kernelHeight == kernelWidth, padding <= kernelHeight - 1 else { return nil }
-        return Conv2DGeometry(batch: batch, inChannels: outChannels, height: outHeight, width: outWidth,
-                              outChannels: inChannels, kernelHeight: kernelHeight, kernelWidth: kernelWidth,
-                              stride: 1, padding: kernelHeight - 1 - padding)
-    }
-
     /// A 1x1 stride-1 unpadded convolution is a plain matrix product on each image; no im2col needed.
     var isPointwise: Bool { kernelHeight == 1 && kernelWidth == 1 && stride == 1 && padding == 0 }
 }

@@ -52,18 +52,7 @@ public enum Conv2DKernels {
         weightPartials?.update(repeating: 0, count: workers * g.weightCount)
         biasPartials?.update(repeating: 0, count: workers * outC)
 
-        if let transposed = g.transposedForInputGradient {
-            if weightPartials != nil || biasPartials != nil {
-                Conv2DWide(g).backward(input: input, weight: weight, outputGrad: outputGrad, inputGrad: nil,
-                                       weightPartials: weightPartials, biasPartials: biasPartials)
-            }
-            if let inputGrad {
-                ScratchPool.withBuffer(g.weightCount) { flipped in
-                    flipAndTranspose(weight, geometry: g, into: flipped)
-                    Conv2DWide(transposed).forward(input: outputGrad, weight: flipped, bias: nil, output: inputGrad)
-                }
-            }
-        } else if g.stride == 1 && !g.isPointwise {
+        if g.stride == 1 && !g.isPointwise {
             Conv2DWide(g).backward(input: input, weight: weight, outputGrad: outputGrad, inputGrad: inputGrad,
                                    weightPartials: weightPartials, biasPartials: biasPartials)
         } else {
@@ -114,18 +103,6 @@ public enum Conv2DKernels {
                         g.col2imAccumulate(columns: columns, image: gradImage)
                     }
                 }
-            }
-        }
-    }
-
-    /// `flipped[c, o, i, j] = weight[o, c, kh − 1 − i, kw − 1 − j]`: the weight of `transposedForInputGradient`.
-    private static func flipAndTranspose(_ weight: UnsafePointer<Float>, geometry g: Conv2DGeometry,
-                                         into flipped: UnsafeMutablePointer<Float>) {
-        let (kh, kw) = (g.kernelHeight, g.kernelWidth)
-        for o in 0..<g.outChannels {
-            for c in 0..<g.inChannels {
-                let source = weight + (o * g.inChannels + c) * kh * kw, target = flipped + (c * g.outChannels + o) * kh * kw
-                for t in 0..<(kh * kw) { target[t] = source[kh * kw - 1 - t] }
             }
         }
     }
