@@ -17,13 +17,8 @@ public enum JPEGCodec {
         defer { lzn_jpeg_free(&image) }
         guard image.status == 0, let pixels = image.pixels else { throw Failure(message: cString(image.message)) }
         let height = Int(image.height), width = Int(image.width), plane = height * width
-        var chw = [UInt8](repeating: 0, count: plane * channels)
-        chw.withUnsafeMutableBufferPointer { out in
-            for p in 0..<plane {
-                for c in 0..<channels { out[c * plane + p] = pixels[p * channels + c] }
-            }
-        }
-        return (chw, height, width)
+        return (PixelLayout.channelsFirst(UnsafeBufferPointer(start: pixels, count: plane * channels), channels: channels, plane: plane),
+                height, width)
     }
 
     /// Encodes `channels × height × width` bytes (channels 1 or 3) at `quality` 1...100.
@@ -31,15 +26,7 @@ public enum JPEGCodec {
         guard chw.count == channels * height * width else {
             throw Failure(message: "\(chw.count) bytes for a \(channels)×\(height)×\(width) image")
         }
-        let plane = height * width
-        var interleaved = [UInt8](repeating: 0, count: chw.count)
-        chw.withUnsafeBufferPointer { src in
-            interleaved.withUnsafeMutableBufferPointer { out in
-                for p in 0..<plane {
-                    for c in 0..<channels { out[p * channels + c] = src[c * plane + p] }
-                }
-            }
-        }
+        let interleaved = chw.withUnsafeBufferPointer { PixelLayout.interleaved($0, channels: channels, plane: height * width) }
         var encoded = interleaved.withUnsafeBufferPointer {
             lzn_jpeg_encode($0.baseAddress, Int32(width), Int32(height), Int32(channels), Int32(quality))
         }

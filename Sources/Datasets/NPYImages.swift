@@ -60,23 +60,6 @@ enum NPYImages {
         }
     }
 
-    static func toChannelsFirst(_ hwc: [UInt8], count: Int, channels: Int, height: Int, width: Int) -> [UInt8] {
-        guard channels > 1 else { return hwc }
-        let plane = height * width
-        var chw = [UInt8](repeating: 0, count: hwc.count)
-        hwc.withUnsafeBufferPointer { src in
-            chw.withUnsafeMutableBufferPointer { dst in
-                for n in 0..<count {
-                    let base = n * plane * channels
-                    for p in 0..<plane {
-                        for c in 0..<channels { dst[base + c * plane + p] = src[base + p * channels + c] }
-                    }
-                }
-            }
-        }
-        return chw
-    }
-
     static func readLabels(_ path: String, count: Int, imagesPath: String, classCount: Int?) throws -> (labels: [Int], classCount: Int) {
         let array = try readArray(path)
         guard array.shape.count == 1 else {
@@ -100,7 +83,7 @@ enum NPYImages {
         let g = try geometry(array.shape, file: path)
         var pixels = try pixelBytes(array, file: path)
         if g.channelsLast {
-            pixels = toChannelsFirst(pixels, count: g.count, channels: g.channels, height: g.height, width: g.width)
+            pixels = pixels.withUnsafeBufferPointer { PixelLayout.channelsFirst($0, channels: g.channels, plane: g.height * g.width) }
         }
         var labels: [Int]?
         var classNames: [String] = []
