@@ -60,22 +60,21 @@ public final class Encoder: Module {
 
     /// Anchors [B, D] = head_0(h0) + head_1(h1) + head_2(h2); dropout (training mode) draws from `rng`.
     public func callAsFunction(_ x: Tensor, rng: inout Philox) -> Tensor {
-        let levels = trunk(x, rng: &rng)
-        return anchors(levels)
+        anchors(trunk(x, rng: &rng))
     }
 
     /// The linear-probe representation without the heads: concatenated global-average-pooled
     /// h0, h1, h2, shape [B, c0 + c1 + c2].
     public func features(_ x: Tensor) -> Tensor {
         var rng = noDropoutGenerator()
-        return concat(trunk(x, rng: &rng).map(globalAvgPool), axis: 1)
+        return pooledFeatures(trunk(x, rng: &rng))
     }
 
     /// Anchors and probe features of one forward pass through the trunk (eval mode).
     public func anchorsAndFeatures(_ x: Tensor) -> (anchors: Tensor, features: Tensor) {
         var rng = noDropoutGenerator()
         let levels = trunk(x, rng: &rng)
-        return (anchors(levels), concat(levels.map(globalAvgPool), axis: 1))
+        return (anchors(levels), pooledFeatures(levels))
     }
 
     private func trunk(_ x: Tensor, rng: inout Philox) -> [Tensor] {
@@ -89,6 +88,10 @@ public final class Encoder: Module {
 
     private func anchors(_ levels: [Tensor]) -> Tensor {
         heads[0](levels[0]) + heads[1](levels[1]) + heads[2](levels[2])
+    }
+
+    private func pooledFeatures(_ levels: [Tensor]) -> Tensor {
+        concat(levels.map(globalAvgPool), axis: 1)
     }
 
     private func noDropoutGenerator() -> Philox {
