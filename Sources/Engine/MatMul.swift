@@ -1,18 +1,36 @@
 import CBLAS
+import Dispatch
 
 /// Matrix products through OpenBLAS sgemm: 2-D, batched 3-D, and 3-D × 2-D (rhs shared over the
 /// batch). Transposes are passed to BLAS as flags, never materialised.
 
 /// C[m, n] = alpha · op(A) · op(B) + beta · C for row-major buffers; A is stored [m, k] ([k, m] when
-/// `transA`), B is stored [k, n] ([n, k] when `transB`).
-@inline(__always)
+/// `transA`), B is stored [k, n] ([n, k] when `transB`). OpenBLAS runs single-threaded (see `Parallel`),
+/// so a large product is split here into one band of C per worker: rows when m ≥ n, else columns.
+/// Each element is still one uninterrupted dot product, so the result does not depend on the split.
 func sgemm(_ transA: Bool, _ transB: Bool, m: Int, n: Int, k: Int,
            _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
            alpha: Float = 1, beta: Float = 0) {
     BLASKernelSelection.ensureSelected()
-    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), alpha, a, Int32(transA ? m : k), b, Int32(transB ? k : n),
-                beta, c, Int32(n))
+    let (lda, ldb, ldc) = (transA ? m : k, transB ? k : n, n)
+    func band(rows: Range<Int>, columns: Range<Int>) {
+        guard !rows.isEmpty && !columns.isEmpty else { return }
+        let aBand = a + (transA ? rows.lowerBound : rows.lowerBound * lda)
+        let bBand = b + (transB ? columns.lowerBound * ldb : columns.lowerBound)
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(rows.count), Int32(columns.count), Int32(k), alpha, aBand, Int32(lda), bBand, Int32(ldb),
+                    beta, c + rows.lowerBound * ldc + columns.lowerBound, Int32(ldc))
+    }
+    let workers = Parallel.threads, splitRows = m >= n
+    // Bands are whole multiples of 16 (the AVX-512 kernel's width); below ~2 MFLOP a split costs more than it saves.
+    let bands = min(workers, (splitRows ? m : n) / 16)
+    guard bands > 1 && m * n * k >= 1 << 20 else { return band(rows: 0..<m, columns: 0..<n) }
+    let extent = splitRows ? m : n
+    DispatchQueue.concurrentPerform(iterations: bands) { index in
+        let lower = index == 0 ? 0 : (extent * index / bands) & ~15
+        let upper = index == bands - 1 ? extent : (extent * (index + 1) / bands) & ~15
+        if splitRows { band(rows: lower..<upper, columns: 0..<n) } else { band(rows: 0..<m, columns: lower..<upper) }
+    }
 }
 
 /// op(a) · op(b) where op transposes the last two axes when asked:
@@ -89,8 +107,8 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
     }
 }
 
-/// Runs `body` for every batch item: small products side by side on single-threaded BLAS (one
-/// item per worker beats splitting tiny GEMMs across cores), large ones in order on threaded BLAS.
+/// Runs `body` for every batch item: small products side by side, one item per worker (beats splitting
+/// tiny GEMMs), large ones in order, each split across the workers by `sgemm`.
 private func forEachBatchItem(_ batch: Int, flops: Int, _ body: (Int) -> Void) {
     if batch >= 2 && flops <= 128 * 128 * 128 {
         KernelParallel.forEachChunk(batch) { _, items in

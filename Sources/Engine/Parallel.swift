@@ -1,23 +1,23 @@
-import CBLAS
 import Dispatch
 import Foundation
 
-/// Data parallelism over the machine's cores, and the thread count OpenBLAS uses.
+/// Data parallelism over the machine's cores. The engine owns all threads: OpenBLAS runs single-threaded
+/// on whichever worker calls it (`sgemm` splits large products itself). OpenBLAS's own pool is never
+/// woken, because its idle threads spin in sched_yield for ~0.1 s after every threaded call, taking
+/// CPU from the workers on a machine with few cores.
 public enum Parallel {
     nonisolated(unsafe) private static var configuredThreads: Int = {
         let n = max(1, ProcessInfo.processInfo.activeProcessorCount)
         BLASKernelSelection.ensureSelected()
-        openblas_set_num_threads(Int32(n))
         return n
     }()
 
-    /// Worker count for `forEach`/`ranges` and BLAS (default: the active processor count).
+    /// Worker count for `forEach`/`ranges` and for splitting products (default: the active processor count).
     public static var threads: Int {
         get { configuredThreads }
         set {
             precondition(newValue >= 1, "Parallel.threads must be at least 1, got \(newValue)")
             configuredThreads = newValue
-            openblas_set_num_threads(Int32(newValue))
         }
     }
 

@@ -5,9 +5,15 @@ import Foundation
 /// the library (Debian's 0.3.21 on Emerald Rapids, say) falls back to the SSE3 "Prescott" kernels, 4-5x
 /// slower than the AVX-512 ones the CPU can run. This re-selects the kernels from the CPU's feature
 /// flags in that case, once, before the first GEMM. OPENBLAS_CORETYPE, when set, is respected as is.
+/// The same one-time setup pins OpenBLAS to one thread: the engine's workers do the parallel work
+/// (see `Parallel`).
 public enum BLASKernelSelection {
     /// The OpenBLAS core in use after the check (e.g. "SkylakeX").
-    public static let activeCore: String = reselectIfFallback()
+    public static let activeCore: String = {
+        let core = reselectIfFallback()
+        openblas_set_num_threads(1)
+        return core
+    }()
 
     /// Call before the first BLAS routine of a process (idempotent; later calls are free).
     public static func ensureSelected() { _ = activeCore }

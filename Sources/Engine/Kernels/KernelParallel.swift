@@ -1,8 +1,6 @@
-import CBLAS
-
 /// Batch-level parallelism for the kernels: contiguous chunks of items, one per worker, so each worker
-/// can own its scratch buffers. OpenBLAS is switched to one thread for the duration, because small
-/// per-image GEMMs run faster side by side than split across the cores one after another.
+/// can own its scratch buffers; small per-image GEMMs run faster side by side than split across the
+/// cores one after another.
 enum KernelParallel {
     static var workerCount: Int { Parallel.threads }
 
@@ -15,21 +13,12 @@ enum KernelParallel {
             body(0, 0..<count)
             return
         }
-        withSingleThreadedBLAS {
-            Parallel.forEach(workers) { worker in
-                body(worker, chunk(worker, of: workers, count: count))
-            }
+        Parallel.forEach(workers) { worker in
+            body(worker, chunk(worker, of: workers, count: count))
         }
     }
 
     static func chunk(_ worker: Int, of workers: Int, count: Int) -> Range<Int> {
         (worker * count / workers)..<((worker + 1) * count / workers)
-    }
-
-    static func withSingleThreadedBLAS<R>(_ body: () throws -> R) rethrows -> R {
-        let previous = openblas_get_num_threads()
-        if previous != 1 { openblas_set_num_threads(1) }
-        defer { if previous != 1 { openblas_set_num_threads(previous) } }
-        return try body()
     }
 }
