@@ -125,6 +125,19 @@ final class KernelConv2DTests: XCTestCase {
                              kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1))
     }
 
+    func testDirectTilesWithAChannelTailAndSeveralGroupsPerWorker() {
+        // 11 output channels: one full tile of 8 and a tail of 3; 64 channels of 14x14 fill a group with
+        // 18 images, so 40 images give each worker a full group and a partial one.
+        check(Conv2DGeometry(batch: 40, inChannels: 64, height: 14, width: 14, outChannels: 11,
+                             kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1))
+    }
+
+    func testFiveByFiveKernel() {
+        // 25 taps: the weight gradient's last group of three taps is partial.
+        check(Conv2DGeometry(batch: 3, inChannels: 3, height: 9, width: 10, outChannels: 9,
+                             kernelHeight: 5, kernelWidth: 5, stride: 1, padding: 2))
+    }
+
     func testProblemsAreDescribed() {
         XCTAssertNotNil(Conv2DGeometry(batch: 1, inChannels: 1, height: 2, width: 2, outChannels: 1,
                                        kernelHeight: 5, kernelWidth: 5).problem)

@@ -1,16 +1,15 @@
 import CBLAS
 
 /// Convolution over channels-first images as GEMMs, `output_n[O, P] = weight[O, C·kh·kw] · columns_n[C·kh·kw, P]`
-/// (P = output pixels). Three column schemes: 1x1 stride-1 convolutions use the image itself; other
-/// stride-1 convolutions use `Conv2DWide` (contiguous slices of a padded image, several images per GEMM);
-/// strided ones use im2col per image. Images are split over the workers, each with its own scratch and
-/// single-threaded BLAS.
+/// (P = output pixels), or without GEMMs: 1x1 stride-1 convolutions multiply the image itself; other
+/// stride-1 convolutions run `Conv2DDirect`'s register tiles over zero-padded images; strided ones use
+/// im2col per image. Images are split over the workers, each with its own scratch and single-threaded BLAS.
 public enum Conv2DKernels {
     /// Writes `output` (`geometry.outputCount` floats); `bias` has `outChannels` floats when given.
     public static func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                                output: UnsafeMutablePointer<Float>, geometry g: Conv2DGeometry) {
         if g.stride == 1 && !g.isPointwise {
-            Conv2DWide(g).forward(input: input, weight: weight, bias: bias, output: output)
+            Conv2DDirect(g).forward(input: input, weight: weight, bias: bias, output: output)
             return
         }
         let patch = g.patchSize, plane = g.outputPlane
@@ -53,8 +52,17 @@ public enum Conv2DKernels {
         biasPartials?.update(repeating: 0, count: workers * outC)
 
         if g.stride == 1 && !g.isPointwise {
-            Conv2DWide(g).backward(input: input, weight: weight, outputGrad: outputGrad, inputGrad: inputGrad,
-                                   weightPartials: weightPartials, biasPartials: biasPartials)
+            let direct = Conv2DDirect(g)
+            if let weightPartials { direct.accumulateWeightGradient(input: input, outputGrad: outputGrad, weightPartials: weightPartials) }
+            if let biasPartials { sumPlanes(outputGrad, geometry: g, into: biasPartials) }
+            if let inputGrad {
+                if direct.hasDirectInputGradient {
+                    direct.inputGradient(outputGrad: outputGrad, weight: weight, inputGrad: inputGrad)
+                } else {
+                    perImageBackward(input: input, weight: weight, outputGrad: outputGrad, geometry: g, inputGrad: inputGrad,
+                                     weightPartials: nil, biasPartials: nil)
+                }
+            }
         } else {
             perImageBackward(input: input, weight: weight, outputGrad: outputGrad, geometry: g, inputGrad: inputGrad,
                              weightPartials: weightPartials, biasPartials: biasPartials)
@@ -104,6 +112,16 @@ public enum Conv2DKernels {
                     }
                 }
             }
+        }
+    }
+
+    /// sums[o] = Σ over images and pixels of outputGrad[n, o, ·] (the bias gradient), in worker 0's slot.
+    private static func sumPlanes(_ outputGrad: UnsafePointer<Float>, geometry g: Conv2DGeometry, into sums: UnsafeMutablePointer<Float>) {
+        let plane = g.outputPlane
+        Parallel.forEach(g.outChannels) { o in
+            var total: Float = 0
+            for n in 0..<g.batch { total += VectorMath.sum(outputGrad + (n * g.outChannels + o) * plane, count: plane) }
+            sums[o] = total
         }
     }
 

@@ -20,7 +20,13 @@ enum ScratchPool {
         let best = free.indices.filter { free[$0].capacity >= capacity }.min { free[$0].capacity < free[$1].capacity }
         let found = best.map { free.remove(at: $0) }
         lock.unlock()
-        return found ?? (UnsafeMutablePointer<Float>.allocate(capacity: max(capacity, 1)), max(capacity, 1))
+        return found ?? (allocateAligned(max(capacity, 1)), max(capacity, 1))
+    }
+
+    /// Cache-line aligned, so that vector loads at multiples of 16 floats never straddle two lines.
+    private static func allocateAligned(_ capacity: Int) -> UnsafeMutablePointer<Float> {
+        UnsafeMutableRawPointer.allocate(byteCount: capacity * MemoryLayout<Float>.stride, alignment: 64)
+            .bindMemory(to: Float.self, capacity: capacity)
     }
 
     static func give(_ buffer: (pointer: UnsafeMutablePointer<Float>, capacity: Int)) {
