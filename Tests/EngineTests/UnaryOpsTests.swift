@@ -36,6 +36,27 @@ final class UnaryOpsTests: XCTestCase {
         XCTAssertTrue(fastExp(.nan).isNaN)
     }
 
+    func testSixteenLaneFastExpMatchesTheScalarOne() {
+        var worst: Float = 0
+        var x: Float = -80
+        while x < 80 {
+            let lanes = SIMD16<Float>((0..<16).map { x + Float($0) * 0.0011 })
+            let result = fastExp(lanes)
+            for lane in 0..<16 { worst = max(worst, Swift.abs(result[lane] / Foundation.exp(lanes[lane]) - 1)) }
+            x += 0.0173 * 16
+        }
+        XCTAssertLessThan(worst, 3e-7)
+        // At and beyond the ends of the range the lanes behave as the scalar function does.
+        let edges: [Float] = [100, -100, .nan, .infinity, -.infinity, 88.71, 88.3, -87.32, -87.2, 0, 1, -1, 50, -50, 2, -2]
+        let limits = fastExp(SIMD16<Float>(edges))
+        for (lane, x) in edges.enumerated() where !x.isNaN {
+            XCTAssertEqual(limits[lane], fastExp(x), accuracy: fastExp(x) * 3e-7, "x = \(x)")
+        }
+        XCTAssertTrue(limits[2].isNaN)
+        let sigmoid = fastSigmoid(SIMD16<Float>(repeating: -2))
+        XCTAssertEqual(sigmoid[3], 1 / (1 + Foundation.exp(2)), accuracy: 1e-7)
+    }
+
     func testGradients() {
         let x = randomTensor([3, 4], seed: 30, low: -2, high: 2)
         let positive = randomTensor([3, 4], seed: 31, low: 0.5, high: 3)

@@ -42,9 +42,19 @@ public enum GroupNormKernels {
                     let scale = r * weight[firstChannel + k], shift = bias[firstChannel + k] - mu * scale
                     let xc = x + k * plane, yc = y + k * plane
                     if applySiLU {
-                        for i in 0..<plane { let z = xc[i] * scale + shift; yc[i] = z * fastSigmoid(z) }
+                        forEachLane(plane) { i in
+                            let z = Vector(repeating: shift).addingProduct(VectorMath.load(xc + i), Vector(repeating: scale))
+                            VectorMath.store(z * fastSigmoid(z), yc + i)
+                        } scalar: { i in
+                            let z = xc[i] * scale + shift
+                            yc[i] = z * fastSigmoid(z)
+                        }
                     } else {
-                        for i in 0..<plane { yc[i] = xc[i] * scale + shift }
+                        forEachLane(plane) { i in
+                            VectorMath.store(Vector(repeating: shift).addingProduct(VectorMath.load(xc + i), Vector(repeating: scale)), yc + i)
+                        } scalar: { i in
+                            yc[i] = xc[i] * scale + shift
+                        }
                     }
                 }
             }
@@ -97,7 +107,12 @@ public enum GroupNormKernels {
                 for k in 0..<perGroup {
                     let coefficientDy = r * weight[firstChannel + k]
                     let xc = x + k * plane, dyc = dy + k * plane, dxc = dx + k * plane
-                    for i in 0..<plane { dxc[i] = coefficientDy * dyc[i] + coefficientX * xc[i] + constant }
+                    forEachLane(plane) { i in
+                        let partial = Vector(repeating: constant).addingProduct(VectorMath.load(xc + i), Vector(repeating: coefficientX))
+                        VectorMath.store(partial.addingProduct(VectorMath.load(dyc + i), Vector(repeating: coefficientDy)), dxc + i)
+                    } scalar: { i in
+                        dxc[i] = coefficientDy * dyc[i] + coefficientX * xc[i] + constant
+                    }
                 }
             }
         }
@@ -125,10 +140,24 @@ public enum GroupNormKernels {
         for (k, c) in channels.enumerated() {
             let scale = rstd * weight[c], shift = bias[c] - mean * scale
             let xc = x + k * plane, dyc = outputGrad + k * plane, dzc = dz + k * plane
-            for i in 0..<plane {
+            forEachLane(plane) { i in
+                let z = Vector(repeating: shift).addingProduct(VectorMath.load(xc + i), Vector(repeating: scale))
+                let s = fastSigmoid(z)
+                VectorMath.store(VectorMath.load(dyc + i) * s * Vector(repeating: 1).addingProduct(z, 1 - s), dzc + i)
+            } scalar: { i in
                 let z = xc[i] * scale + shift, s = fastSigmoid(z)
                 dzc[i] = dyc[i] * s * (1 + z * (1 - s))
             }
         }
+    }
+
+    private typealias Vector = VectorMath.Vector
+
+    /// `vector(i)` for each full 16-lane block of 0..<count, then `scalar(i)` for the rest.
+    @inline(__always)
+    private static func forEachLane(_ count: Int, _ vector: (Int) -> Void, scalar: (Int) -> Void) {
+        var i = 0
+        while i + Vector.scalarCount <= count { vector(i); i += Vector.scalarCount }
+        while i < count { scalar(i); i += 1 }
     }
 }
