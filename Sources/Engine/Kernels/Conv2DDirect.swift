@@ -27,59 +27,66 @@ struct Conv2DDirect {
     /// padding ≤ kernel − 1.
     var hasDirectInputGradient: Bool { g.kernelHeight == g.kernelWidth && g.padding <= g.kernelHeight - 1 }
 
-    init(_ g: Conv2DGeometry) {
+    init(_ g: Conv2DGeometry, imagesPerGroup: Int? = nil) {
         precondition(g.stride == 1, "Conv2DDirect: stride \(g.stride)")
         self.g = g
         // Wide enough for an output row, and the zeros after an image row reach `padding` into the next.
         paddedWidth = max(g.width + g.padding, g.outWidth)
         rowsPerImage = max(g.height + g.padding, g.outHeight)
-        imagesPerGroup = max(1, min(g.batch, Self.groupBudget / max(1, g.inChannels * rowsPerImage * paddedWidth)))
+        self.imagesPerGroup = imagesPerGroup
+            ?? max(1, min(g.batch, Self.groupBudget / max(1, g.inChannels * rowsPerImage * paddedWidth)))
     }
 
     /// The gradient with respect to the input as a convolution of the output gradient: padding k − 1 − p,
-    /// input and output channels swapped (the weights flipped, see `flippedTransposedWeights`).
+    /// input and output channels swapped (the weights flipped, see `flippedTransposedWeights`). Its stacked
+    /// layout has the same row width and rows per image, so the stacked output gradient is also the output
+    /// gradient at the wide positions, offset by `transposedOffset`.
     var transposed: Conv2DGeometry {
         Conv2DGeometry(batch: g.batch, inChannels: g.outChannels, height: g.outHeight, width: g.outWidth,
                        outChannels: g.inChannels, kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth,
                        stride: 1, padding: g.kernelHeight - 1 - g.padding)
     }
 
-    // MARK: Layout of one group
+    // MARK: Layout of a group
 
     private var tileBlocks: Int { (g.outChannels + Self.tileRows - 1) / Self.tileRows }
     private var taps: Int { g.kernelHeight * g.kernelWidth }
+    private var imageSpan: Int { rowsPerImage * paddedWidth }
 
     /// Wide positions of `count` images, rounded up to whole tiles.
     private func wideCount(_ count: Int) -> Int {
-        (count * rowsPerImage * paddedWidth + Self.tileWidth - 1) / Self.tileWidth * Self.tileWidth
+        (count * imageSpan + Self.tileWidth - 1) / Self.tileWidth * Self.tileWidth
     }
 
-    /// Floats per stacked channel: the wide positions plus the reach of the last tap, rounded up to whole
-    /// cache lines so that every channel starts on one.
-    private func stackedCount(_ count: Int) -> Int {
-        let reach = wideCount(count) + (g.kernelHeight - 1) * paddedWidth + g.kernelWidth - 1 + Vector.scalarCount
+    /// Floats per stacked channel of a full group: its wide positions plus the reach of the last tap,
+    /// rounded up to whole cache lines so that every channel starts on one.
+    private var stackedLength: Int {
+        let reach = wideCount(imagesPerGroup) + (g.kernelHeight - 1) * paddedWidth + g.kernelWidth - 1 + Vector.scalarCount
         return (reach + Vector.scalarCount - 1) / Vector.scalarCount * Vector.scalarCount
     }
 
-    /// Zero-pads and stacks `count` images starting at `first` (channel c at `stacked + c·length`).
-    private func stack(_ images: UnsafePointer<Float>, first: Int, count: Int, into stacked: UnsafeMutablePointer<Float>) {
-        let length = stackedCount(count), (H, W, p) = (g.height, g.width, g.padding)
-        stacked.update(repeating: 0, count: g.inChannels * length)
-        for k in 0..<count {
-            let image = images + (first + k) * g.inChannels * g.inputPlane
-            for c in 0..<g.inChannels {
-                let rows = stacked + c * length + (p + k * rowsPerImage) * paddedWidth + p
-                for h in 0..<H { copyRow(from: image + (c * H + h) * W, to: rows + h * paddedWidth, count: W) }
-            }
-        }
+    /// Where image pixel (0, 0, 0) sits in a stacked channel.
+    private var stackedOrigin: Int { g.padding * paddedWidth + g.padding }
+
+    /// Places `count` images starting at `first` into `stacked` (`rows` channels of `stackedLength`, of which
+    /// the first `inChannels` are written). Everything but the pixels stays zero between groups of one
+    /// buffer; `clear` zeroes the buffer first (a fresh buffer, or a partial group whose tail must read zero).
+    private func stack(_ images: UnsafePointer<Float>, first: Int, count: Int, into stacked: UnsafeMutablePointer<Float>,
+                       rows: Int, clear: Bool) {
+        place(images, channels: g.inChannels, height: g.height, width: g.width, origin: stackedOrigin,
+              first: first, count: count, into: stacked, rows: rows, clear: clear)
     }
 
-    /// `count` images of `planes` channels of outHeight × outWidth, from or to their wide positions.
-    private func forEachOutputRow(count: Int, planes: Int, wideLength: Int,
-                                  _ body: (_ image: Int, _ plane: Int, _ row: Int, _ widePosition: Int) -> Void) {
+    /// Places `count` images of `channels` × height × width at `origin + k·imageSpan + h·paddedWidth + w`.
+    private func place(_ images: UnsafePointer<Float>, channels: Int, height: Int, width: Int, origin: Int,
+                       first: Int, count: Int, into stacked: UnsafeMutablePointer<Float>, rows: Int, clear: Bool) {
+        let (length, plane) = (stackedLength, height * width)
+        if clear { stacked.update(repeating: 0, count: rows * length) }
         for k in 0..<count {
-            for plane in 0..<planes {
-                for oh in 0..<g.outHeight { body(k, plane, oh, plane * wideLength + (k * rowsPerImage + oh) * paddedWidth) }
+            let image = images + (first + k) * channels * plane
+            for c in 0..<channels {
+                let target = stacked + c * length + origin + k * imageSpan
+                for h in 0..<height { copyRow(from: image + (c * height + h) * width, to: target + h * paddedWidth, count: width) }
             }
         }
     }
@@ -89,62 +96,68 @@ struct Conv2DDirect {
     /// output = conv(input, weight) + bias.
     func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                  output: UnsafeMutablePointer<Float>) {
-        let (outC, plane, outW) = (g.outChannels, g.outputPlane, g.outWidth)
         withPackedWeights(weight) { packed in
-            forEachGroup(stackedFloats: g.inChannels * stackedCount(imagesPerGroup),
-                         wideFloats: tileBlocks * Self.tileRows * wideCount(imagesPerGroup)) { stacked, wide, first, count, _ in
-                stack(input, first: first, count: count, into: stacked)
-                let length = wideCount(count)
-                multiply(stacked: stacked, stackedLength: stackedCount(count), packed: packed, bias: bias,
-                         wide: wide, wideLength: length)
-                forEachOutputRow(count: count, planes: outC, wideLength: length) { k, o, oh, position in
-                    copyRow(from: wide + position, to: output + ((first + k) * outC + o) * plane + oh * outW, count: outW)
+            forEachGroup(buffers: [g.inChannels * stackedLength]) { buffers, first, count, clear, _ in
+                stack(input, first: first, count: count, into: buffers[0], rows: g.inChannels, clear: clear)
+                multiply(stacked: buffers[0], packed: packed, bias: bias, first: first, count: count, output: output)
+            }
+        }
+    }
+
+    /// The input gradient (overwritten) and each worker's share of the weight gradient (added to
+    /// `weightPartials + worker·weightCount`), from one stacked copy of the output gradient per group.
+    /// The input gradient needs `hasDirectInputGradient`.
+    func backward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, outputGrad: UnsafePointer<Float>,
+                  inputGrad: UnsafeMutablePointer<Float>?, weightPartials: UnsafeMutablePointer<Float>?) {
+        precondition(inputGrad == nil || hasDirectInputGradient, "Conv2DDirect: no direct input gradient for \(g)")
+        let gradPlan = inputGrad == nil ? nil : Conv2DDirect(transposed, imagesPerGroup: imagesPerGroup)
+        let plan = Conv2DDirect(g, imagesPerGroup: min(imagesPerGroup, gradPlan?.imagesPerGroup ?? imagesPerGroup))
+        // The output gradient at the wide positions: at offset 0, or, when it also feeds the input gradient,
+        // where the transposed convolution's stacking puts it (same row width, rows per image and length).
+        let gradOrigin = gradPlan?.stackedOrigin ?? 0
+        // The correlation reads whole tiles of output channels: rows past the last one stay zero.
+        let gradRows = plan.tileBlocks * Self.tileRows
+        assert(gradPlan == nil || gradPlan!.stackedLength == plan.stackedLength && gradPlan!.imageSpan == plan.imageSpan)
+        func run(_ packed: UnsafePointer<Float>?) {
+            let sizes = [gradRows * plan.stackedLength, weightPartials == nil ? 0 : g.inChannels * plan.stackedLength]
+            plan.forEachGroup(buffers: sizes) { buffers, first, count, clear, worker in
+                let (stackedGrad, stackedInput) = (buffers[0], buffers[1])
+                plan.place(outputGrad, channels: g.outChannels, height: g.outHeight, width: g.outWidth, origin: gradOrigin,
+                           first: first, count: count, into: stackedGrad, rows: gradRows, clear: clear)
+                if let weightPartials {
+                    plan.stack(input, first: first, count: count, into: stackedInput, rows: g.inChannels, clear: clear)
+                    plan.correlate(wideGrad: stackedGrad + gradOrigin, gradStride: plan.stackedLength,
+                                   wideLength: plan.wideCount(count), stacked: stackedInput,
+                                   into: weightPartials + worker * g.weightCount)
+                }
+                if let gradPlan, let packed, let inputGrad {
+                    gradPlan.multiply(stacked: stackedGrad, packed: packed, bias: nil, first: first, count: count, output: inputGrad)
                 }
             }
         }
-    }
-
-    /// inputGrad = conv(outputGrad, flipped transposed weight), overwritten.
-    func inputGradient(outputGrad: UnsafePointer<Float>, weight: UnsafePointer<Float>, inputGrad: UnsafeMutablePointer<Float>) {
+        guard let gradPlan else { return run(nil) }
         ScratchPool.withBuffer(g.weightCount) { flipped in
             flippedTransposedWeights(weight, into: flipped)
-            Conv2DDirect(transposed).forward(input: outputGrad, weight: flipped, bias: nil, output: inputGrad)
-        }
-    }
-
-    /// Adds each worker's share of the weight gradient to `weightPartials + worker·weightCount`.
-    func accumulateWeightGradient(input: UnsafePointer<Float>, outputGrad: UnsafePointer<Float>,
-                                  weightPartials: UnsafeMutablePointer<Float>) {
-        let (outC, plane, outW) = (g.outChannels, g.outputPlane, g.outWidth)
-        forEachGroup(stackedFloats: g.inChannels * stackedCount(imagesPerGroup),
-                     wideFloats: tileBlocks * Self.tileRows * wideCount(imagesPerGroup)) { stacked, wide, first, count, worker in
-            stack(input, first: first, count: count, into: stacked)
-            let length = wideCount(count)
-            // The output gradient at the wide positions, zero at the junk ones and in the padding rows of the last tile.
-            wide.update(repeating: 0, count: tileBlocks * Self.tileRows * length)
-            forEachOutputRow(count: count, planes: outC, wideLength: length) { k, o, oh, position in
-                copyRow(from: outputGrad + ((first + k) * outC + o) * plane + oh * outW, to: wide + position, count: outW)
-            }
-            correlate(wideGrad: wide, wideLength: length, stacked: stacked, stackedLength: stackedCount(count),
-                      into: weightPartials + worker * g.weightCount)
+            gradPlan.withPackedWeights(flipped) { run($0) }
         }
     }
 
     // MARK: Workers and weights
 
-    private func forEachGroup(stackedFloats: Int, wideFloats: Int,
-                              _ body: (_ stacked: UnsafeMutablePointer<Float>, _ wide: UnsafeMutablePointer<Float>,
-                                       _ first: Int, _ count: Int, _ worker: Int) -> Void) {
+    /// `body(buffers, first, count, clear, worker)` for each group of each worker's images; the buffers
+    /// (floats per entry) are the worker's for the whole call, `clear` is set for the first group and a partial one.
+    private func forEachGroup(buffers sizes: [Int],
+                              _ body: (_ buffers: [UnsafeMutablePointer<Float>], _ first: Int, _ count: Int,
+                                       _ clear: Bool, _ worker: Int) -> Void) {
         KernelParallel.forEachChunk(g.batch) { worker, images in
-            ScratchPool.withBuffer(stackedFloats) { stacked in
-                ScratchPool.withBuffer(wideFloats) { wide in
-                    var first = images.lowerBound
-                    while first < images.upperBound {
-                        let count = min(imagesPerGroup, images.upperBound - first)
-                        body(stacked, wide, first, count, worker)
-                        first += count
-                    }
-                }
+            let taken = sizes.map(ScratchPool.take)
+            defer { taken.forEach(ScratchPool.give) }
+            let buffers = taken.map(\.pointer)
+            var first = images.lowerBound
+            while first < images.upperBound {
+                let count = min(imagesPerGroup, images.upperBound - first)
+                body(buffers, first, count, first == images.lowerBound || count < imagesPerGroup, worker)
+                first += count
             }
         }
     }
@@ -182,37 +195,62 @@ struct Conv2DDirect {
 
     // MARK: Register tiles
 
-    /// wide[o, t] = bias[o] + Σ_{c,i,j} weight[o, c, i, j]·stacked[c, t + i·paddedWidth + j] for every t < wideLength,
-    /// in tiles of 8 output channels × 48 positions held in registers across the whole sum.
-    private func multiply(stacked: UnsafePointer<Float>, stackedLength: Int, packed: UnsafePointer<Float>,
-                          bias: UnsafePointer<Float>?, wide: UnsafeMutablePointer<Float>, wideLength: Int) {
-        let (C, kh, kw, Wp, rows) = (g.inChannels, g.kernelHeight, g.kernelWidth, paddedWidth, Self.tileRows)
-        for block in 0..<tileBlocks {
-            var start = [Float](repeating: 0, count: rows)
-            for row in 0..<rows where bias != nil && block * rows + row < g.outChannels { start[row] = bias![block * rows + row] }
-            let weights = packed + block * g.patchSize * rows
-            var t0 = 0
-            while t0 < wideLength {
-                var r0 = Tile(start[0]), r1 = Tile(start[1]), r2 = Tile(start[2]), r3 = Tile(start[3])
-                var r4 = Tile(start[4]), r5 = Tile(start[5]), r6 = Tile(start[6]), r7 = Tile(start[7])
-                var w = weights
-                for c in 0..<C {
-                    for i in 0..<kh {
-                        let source = stacked + c * stackedLength + i * Wp + t0
-                        for j in 0..<kw {
-                            let x0 = load(source + j), x1 = load(source + j + 16), x2 = load(source + j + 32)
-                            r0.add(w[0], x0, x1, x2); r1.add(w[1], x0, x1, x2); r2.add(w[2], x0, x1, x2); r3.add(w[3], x0, x1, x2)
-                            r4.add(w[4], x0, x1, x2); r5.add(w[5], x0, x1, x2); r6.add(w[6], x0, x1, x2); r7.add(w[7], x0, x1, x2)
-                            w += rows
+    /// output[first + k, o] = bias[o] + Σ_{c,i,j} weight[o, c, i, j]·stacked[c, t + i·paddedWidth + j] at every
+    /// wide position t of the `count` images, in tiles of 8 output channels × 48 positions held in registers
+    /// across the whole sum; each finished tile's pixels (not its junk positions) go straight to `output`.
+    private func multiply(stacked: UnsafePointer<Float>, packed: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                          first: Int, count: Int, output: UnsafeMutablePointer<Float>) {
+        let (C, kh, kw, Wp, rows, width) = (g.inChannels, g.kernelHeight, g.kernelWidth, paddedWidth, Self.tileRows, Self.tileWidth)
+        let (length, wideLength) = (stackedLength, wideCount(count))
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: rows * width) { tileBuffer in
+            let tile = tileBuffer.baseAddress!
+            for block in 0..<tileBlocks {
+                let channels = min(rows, g.outChannels - block * rows)
+                var start = [Float](repeating: 0, count: rows)
+                if let bias { for row in 0..<channels { start[row] = bias[block * rows + row] } }
+                let weights = packed + block * g.patchSize * rows
+                var t0 = 0
+                while t0 < wideLength {
+                    var r0 = Tile(start[0]), r1 = Tile(start[1]), r2 = Tile(start[2]), r3 = Tile(start[3])
+                    var r4 = Tile(start[4]), r5 = Tile(start[5]), r6 = Tile(start[6]), r7 = Tile(start[7])
+                    var w = weights
+                    for c in 0..<C {
+                        for i in 0..<kh {
+                            let source = stacked + c * length + i * Wp + t0
+                            for j in 0..<kw {
+                                let x0 = load(source + j), x1 = load(source + j + 16), x2 = load(source + j + 32)
+                                r0.add(w[0], x0, x1, x2); r1.add(w[1], x0, x1, x2); r2.add(w[2], x0, x1, x2); r3.add(w[3], x0, x1, x2)
+                                r4.add(w[4], x0, x1, x2); r5.add(w[5], x0, x1, x2); r6.add(w[6], x0, x1, x2); r7.add(w[7], x0, x1, x2)
+                                w += rows
+                            }
                         }
                     }
+                    r0.store(tile); r1.store(tile + width); r2.store(tile + 2 * width); r3.store(tile + 3 * width)
+                    r4.store(tile + 4 * width); r5.store(tile + 5 * width); r6.store(tile + 6 * width); r7.store(tile + 7 * width)
+                    scatter(tile, positions: t0..<(t0 + width), block: block, channels: channels, first: first, count: count, output: output)
+                    t0 += width
                 }
-                let out = wide + block * rows * wideLength + t0
-                r0.store(out); r1.store(out + wideLength); r2.store(out + 2 * wideLength); r3.store(out + 3 * wideLength)
-                r4.store(out + 4 * wideLength); r5.store(out + 5 * wideLength); r6.store(out + 6 * wideLength)
-                r7.store(out + 7 * wideLength)
-                t0 += Self.tileWidth
             }
+        }
+    }
+
+    /// Copies the pixels among a tile's wide positions to their places in the output, row run by row run.
+    @inline(__always)
+    private func scatter(_ tile: UnsafePointer<Float>, positions: Range<Int>, block: Int, channels: Int,
+                         first: Int, count: Int, output: UnsafeMutablePointer<Float>) {
+        let (outH, outW, plane, outC, Wp) = (g.outHeight, g.outWidth, g.outputPlane, g.outChannels, paddedWidth)
+        var t = positions.lowerBound
+        while t < positions.upperBound {
+            let (image, offset) = t.quotientAndRemainder(dividingBy: imageSpan)
+            let (oh, ow) = offset.quotientAndRemainder(dividingBy: Wp)
+            guard image < count else { return }
+            if oh >= outH { t = (image + 1) * imageSpan; continue }
+            if ow >= outW { t += Wp - ow; continue }
+            let run = min(outW - ow, positions.upperBound - t)
+            let target = output + ((first + image) * outC + block * Self.tileRows) * plane + oh * outW + ow
+            let source = tile + (t - positions.lowerBound)
+            for row in 0..<channels { copyRow(from: source + row * Self.tileWidth, to: target + row * plane, count: run) }
+            t += run
         }
     }
 
@@ -220,14 +258,14 @@ struct Conv2DDirect {
     /// × 3 taps at a time (24 vector accumulators). The positions are taken in chunks whose output gradient
     /// stays in L1 while every (channel, taps) pair sweeps it; the accumulators carry over between chunks
     /// in `partials` and are summed across lanes once at the end.
-    private func correlate(wideGrad: UnsafePointer<Float>, wideLength: Int, stacked: UnsafePointer<Float>,
-                           stackedLength: Int, into weightGrad: UnsafeMutablePointer<Float>) {
+    private func correlate(wideGrad: UnsafePointer<Float>, gradStride: Int, wideLength: Int, stacked: UnsafePointer<Float>,
+                           into weightGrad: UnsafeMutablePointer<Float>) {
         let (C, kw, Wp, rows, taps) = (g.inChannels, g.kernelWidth, paddedWidth, Self.tileRows, self.taps)
         let width = Vector.scalarCount, tapGroups = (taps + 2) / 3, chunkLength = 512
         let tileFloats = rows * 3 * width
         ScratchPool.withBuffer(C * tapGroups * tileFloats) { partials in
             for block in 0..<tileBlocks {
-                let grads = wideGrad + block * rows * wideLength
+                let grads = wideGrad + block * rows * gradStride
                 partials.update(repeating: 0, count: C * tapGroups * tileFloats)
                 for chunk in stride(from: 0, to: wideLength, by: chunkLength) {
                     let end = min(chunk + chunkLength, wideLength)
@@ -246,10 +284,10 @@ struct Conv2DDirect {
                             while t < end {
                                 let x0 = load(s0 + t), x1 = load(s1 + t), x2 = load(s2 + t)
                                 let d = grads + t
-                                a0.add(load(d), x0, x1, x2); a1.add(load(d + wideLength), x0, x1, x2)
-                                a2.add(load(d + 2 * wideLength), x0, x1, x2); a3.add(load(d + 3 * wideLength), x0, x1, x2)
-                                a4.add(load(d + 4 * wideLength), x0, x1, x2); a5.add(load(d + 5 * wideLength), x0, x1, x2)
-                                a6.add(load(d + 6 * wideLength), x0, x1, x2); a7.add(load(d + 7 * wideLength), x0, x1, x2)
+                                a0.add(load(d), x0, x1, x2); a1.add(load(d + gradStride), x0, x1, x2)
+                                a2.add(load(d + 2 * gradStride), x0, x1, x2); a3.add(load(d + 3 * gradStride), x0, x1, x2)
+                                a4.add(load(d + 4 * gradStride), x0, x1, x2); a5.add(load(d + 5 * gradStride), x0, x1, x2)
+                                a6.add(load(d + 6 * gradStride), x0, x1, x2); a7.add(load(d + 7 * gradStride), x0, x1, x2)
                                 t += width
                             }
                             a0.store(saved); a1.store(saved + 48); a2.store(saved + 96); a3.store(saved + 144)

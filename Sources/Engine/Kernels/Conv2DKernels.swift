@@ -53,15 +53,15 @@ public enum Conv2DKernels {
 
         if g.stride == 1 && !g.isPointwise {
             let direct = Conv2DDirect(g)
-            if let weightPartials { direct.accumulateWeightGradient(input: input, outputGrad: outputGrad, weightPartials: weightPartials) }
+            let directInputGrad = inputGrad != nil && direct.hasDirectInputGradient
+            if weightPartials != nil || directInputGrad {
+                direct.backward(input: input, weight: weight, outputGrad: outputGrad,
+                                inputGrad: directInputGrad ? inputGrad : nil, weightPartials: weightPartials)
+            }
             if let biasPartials { sumPlanes(outputGrad, geometry: g, into: biasPartials) }
-            if let inputGrad {
-                if direct.hasDirectInputGradient {
-                    direct.inputGradient(outputGrad: outputGrad, weight: weight, inputGrad: inputGrad)
-                } else {
-                    perImageBackward(input: input, weight: weight, outputGrad: outputGrad, geometry: g, inputGrad: inputGrad,
-                                     weightPartials: nil, biasPartials: nil)
-                }
+            if let inputGrad, !directInputGrad {
+                perImageBackward(input: input, weight: weight, outputGrad: outputGrad, geometry: g, inputGrad: inputGrad,
+                                 weightPartials: nil, biasPartials: nil)
             }
         } else {
             perImageBackward(input: input, weight: weight, outputGrad: outputGrad, geometry: g, inputGrad: inputGrad,
