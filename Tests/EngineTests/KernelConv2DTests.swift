@@ -132,6 +132,20 @@ final class KernelConv2DTests: XCTestCase {
                              kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1))
     }
 
+    func testNothingLeaksFromAnEarlierCallsScratchBuffers() {
+        // Scratch buffers are reused without clearing: a call on NaNs must not reach the next call's padding.
+        let g = Conv2DGeometry(batch: 5, inChannels: 6, height: 7, width: 7, outChannels: 9,
+                               kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1)
+        let nans = [Float](repeating: .nan, count: max(g.inputCount, g.outputCount, g.weightCount))
+        var sink = [Float](repeating: 0, count: max(g.inputCount, g.outputCount, g.weightCount))
+        sink.withUnsafeMutableBufferPointer { out in
+            Conv2DKernels.forward(input: nans, weight: nans, bias: nil, output: out.baseAddress!, geometry: g)
+            Conv2DKernels.backward(input: nans, weight: nans, outputGrad: nans, geometry: g, inputGrad: out.baseAddress,
+                                   weightGrad: nil, biasGrad: nil)
+        }
+        check(g)
+    }
+
     func testFiveByFiveKernel() {
         // 25 taps: the weight gradient's last group of three taps is partial.
         check(Conv2DGeometry(batch: 3, inChannels: 3, height: 9, width: 10, outChannels: 9,

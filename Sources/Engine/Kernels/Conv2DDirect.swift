@@ -68,27 +68,36 @@ struct Conv2DDirect {
     /// Where image pixel (0, 0, 0) sits in a stacked channel.
     private var stackedOrigin: Int { g.padding * paddedWidth + g.padding }
 
-    /// Places `count` images starting at `first` into `stacked` (`rows` channels of `stackedLength`, of which
-    /// the first `inChannels` are written). Everything but the pixels stays zero between groups of one
-    /// buffer; `clear` zeroes the buffer first (a fresh buffer, or a partial group whose tail must read zero).
-    private func stack(_ images: UnsafePointer<Float>, first: Int, count: Int, into stacked: UnsafeMutablePointer<Float>,
-                       rows: Int, clear: Bool) {
+    /// Stacks `count` images starting at `first` into `stacked` (`rows` channels of `stackedLength`, of which
+    /// the first `inChannels` hold images).
+    private func stack(_ images: UnsafePointer<Float>, first: Int, count: Int, into stacked: UnsafeMutablePointer<Float>, rows: Int) {
         place(images, channels: g.inChannels, height: g.height, width: g.width, origin: stackedOrigin,
-              first: first, count: count, into: stacked, rows: rows, clear: clear)
+              first: first, count: count, into: stacked, rows: rows)
     }
 
-    /// Places `count` images of `channels` × height × width at `origin + k·imageSpan + h·paddedWidth + w`.
+    /// Writes every float of the `rows` channels of `stacked`: the pixels of `count` images of `channels` ×
+    /// height × width at `origin + k·imageSpan + h·paddedWidth + w`, zeros everywhere else (so a buffer
+    /// needs no clearing before a group, whatever it held).
     private func place(_ images: UnsafePointer<Float>, channels: Int, height: Int, width: Int, origin: Int,
-                       first: Int, count: Int, into stacked: UnsafeMutablePointer<Float>, rows: Int, clear: Bool) {
-        let (length, plane) = (stackedLength, height * width)
-        if clear { stacked.update(repeating: 0, count: rows * length) }
-        for k in 0..<count {
-            let image = images + (first + k) * channels * plane
-            for c in 0..<channels {
-                let target = stacked + c * length + origin + k * imageSpan
-                for h in 0..<height { copyRow(from: image + (c * height + h) * width, to: target + h * paddedWidth, count: width) }
+                       first: Int, count: Int, into stacked: UnsafeMutablePointer<Float>, rows: Int) {
+        let (length, plane, Wp) = (stackedLength, height * width, paddedWidth)
+        let end = origin + count * imageSpan, gapRows = (rowsPerImage - height) * Wp
+        for c in 0..<channels {
+            let channel = stacked + c * length
+            channel.update(repeating: 0, count: origin)
+            for k in 0..<count {
+                let image = images + ((first + k) * channels + c) * plane
+                var target = channel + origin + k * imageSpan
+                for h in 0..<height {
+                    copyRow(from: image + h * width, to: target, count: width)
+                    for w in width..<Wp { target[w] = 0 }
+                    target += Wp
+                }
+                target.update(repeating: 0, count: gapRows)
             }
+            (channel + end).update(repeating: 0, count: length - end)
         }
+        (stacked + channels * length).update(repeating: 0, count: (rows - channels) * length)
     }
 
     // MARK: Passes
@@ -97,8 +106,8 @@ struct Conv2DDirect {
     func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                  output: UnsafeMutablePointer<Float>) {
         withPackedWeights(weight) { packed in
-            forEachGroup(buffers: [g.inChannels * stackedLength]) { buffers, first, count, clear, _ in
-                stack(input, first: first, count: count, into: buffers[0], rows: g.inChannels, clear: clear)
+            forEachGroup(buffers: [g.inChannels * stackedLength]) { buffers, first, count, _ in
+                stack(input, first: first, count: count, into: buffers[0], rows: g.inChannels)
                 multiply(stacked: buffers[0], packed: packed, bias: bias, first: first, count: count, output: output)
             }
         }
@@ -120,12 +129,12 @@ struct Conv2DDirect {
         assert(gradPlan == nil || gradPlan!.stackedLength == plan.stackedLength && gradPlan!.imageSpan == plan.imageSpan)
         func run(_ packed: UnsafePointer<Float>?) {
             let sizes = [gradRows * plan.stackedLength, weightPartials == nil ? 0 : g.inChannels * plan.stackedLength]
-            plan.forEachGroup(buffers: sizes) { buffers, first, count, clear, worker in
+            plan.forEachGroup(buffers: sizes) { buffers, first, count, worker in
                 let (stackedGrad, stackedInput) = (buffers[0], buffers[1])
                 plan.place(outputGrad, channels: g.outChannels, height: g.outHeight, width: g.outWidth, origin: gradOrigin,
-                           first: first, count: count, into: stackedGrad, rows: gradRows, clear: clear)
+                           first: first, count: count, into: stackedGrad, rows: gradRows)
                 if let weightPartials {
-                    plan.stack(input, first: first, count: count, into: stackedInput, rows: g.inChannels, clear: clear)
+                    plan.stack(input, first: first, count: count, into: stackedInput, rows: g.inChannels)
                     plan.correlate(wideGrad: stackedGrad + gradOrigin, gradStride: plan.stackedLength,
                                    wideLength: plan.wideCount(count), stacked: stackedInput,
                                    into: weightPartials + worker * g.weightCount)
@@ -144,11 +153,10 @@ struct Conv2DDirect {
 
     // MARK: Workers and weights
 
-    /// `body(buffers, first, count, clear, worker)` for each group of each worker's images; the buffers
-    /// (floats per entry) are the worker's for the whole call, `clear` is set for the first group and a partial one.
+    /// `body(buffers, first, count, worker)` for each group of each worker's images; the buffers (floats per
+    /// entry) are the worker's for the whole call.
     private func forEachGroup(buffers sizes: [Int],
-                              _ body: (_ buffers: [UnsafeMutablePointer<Float>], _ first: Int, _ count: Int,
-                                       _ clear: Bool, _ worker: Int) -> Void) {
+                              _ body: (_ buffers: [UnsafeMutablePointer<Float>], _ first: Int, _ count: Int, _ worker: Int) -> Void) {
         KernelParallel.forEachChunk(g.batch) { worker, images in
             let taken = sizes.map(ScratchPool.take)
             defer { taken.forEach(ScratchPool.give) }
@@ -156,7 +164,7 @@ struct Conv2DDirect {
             var first = images.lowerBound
             while first < images.upperBound {
                 let count = min(imagesPerGroup, images.upperBound - first)
-                body(buffers, first, count, first == images.lowerBound || count < imagesPerGroup, worker)
+                body(buffers, first, count, worker)
                 first += count
             }
         }
