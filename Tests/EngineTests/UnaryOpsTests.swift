@@ -53,8 +53,28 @@ final class UnaryOpsTests: XCTestCase {
             XCTAssertEqual(limits[lane], fastExp(x), accuracy: fastExp(x) * 3e-7, "x = \(x)")
         }
         XCTAssertTrue(limits[2].isNaN)
-        let sigmoid = fastSigmoid(SIMD16<Float>(repeating: -2))
-        XCTAssertEqual(sigmoid[3], 1 / (1 + Foundation.exp(2)), accuracy: 1e-7)
+    }
+
+    func testSixteenLaneSigmoidWithoutADivision() {
+        var worst = 0.0
+        var x: Float = -30
+        while x < 30 {
+            let lanes = SIMD16<Float>((0..<16).map { x + Float($0) * 0.0013 })
+            let result = fastSigmoid(lanes)
+            for lane in 0..<16 {
+                let exact = 1 / (1 + Foundation.exp(-Double(lanes[lane])))
+                worst = max(worst, Swift.abs(Double(result[lane]) / exact - 1))
+            }
+            x += 0.0013 * 16
+        }
+        XCTAssertLessThan(worst, 5e-7)
+        let limits = fastSigmoid(SIMD16<Float>([100, -100, .infinity, -.infinity, .nan, 0] + [Float](repeating: 1, count: 10)))
+        XCTAssertEqual(limits[0], 1)
+        XCTAssertEqual(limits[1], 0, accuracy: 1e-38)
+        XCTAssertEqual(limits[2], 1)
+        XCTAssertEqual(limits[3], 0)
+        XCTAssertTrue(limits[4].isNaN)
+        XCTAssertEqual(limits[5], 0.5)
     }
 
     func testGradients() {
