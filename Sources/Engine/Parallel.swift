@@ -28,6 +28,38 @@ public enum Parallel {
         }
     }
 
+    /// Calls `body(worker, index)` for every index in 0..<count, handing the indices out one at a time to
+    /// whichever worker is free, so a slower core (a busy neighbour on a shared host) takes fewer items;
+    /// `worker` < min(threads, count). Which worker gets which index varies from run to run.
+    public static func forEachDynamically(_ count: Int, _ body: (_ worker: Int, _ index: Int) -> Void) {
+        guard count > 0 else { return }
+        let workers = min(threads, count)
+        guard workers > 1 else {
+            for index in 0..<count { body(0, index) }
+            return
+        }
+        let counter = SharedCounter()
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            while true {
+                let index = counter.next()
+                guard index < count else { return }
+                body(worker, index)
+            }
+        }
+    }
+
+    private final class SharedCounter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = 0
+
+        func next() -> Int {
+            lock.lock()
+            defer { lock.unlock() }
+            value += 1
+            return value - 1
+        }
+    }
+
     /// Splits 0..<count into at most `threads` contiguous ranges of at least `grain` indices each
     /// and runs `body` on them concurrently (inline when only one range results).
     public static func ranges(_ count: Int, grain: Int, _ body: (Range<Int>) -> Void) {

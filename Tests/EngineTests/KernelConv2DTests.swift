@@ -146,6 +146,28 @@ final class KernelConv2DTests: XCTestCase {
         check(g)
     }
 
+    func testGradientsAreTheSameOnEveryRun() {
+        // Groups go to whichever worker is free; the weight gradient's partial sums are per group and
+        // reduced in group order, so the result must not depend on the schedule.
+        let g = Conv2DGeometry(batch: 37, inChannels: 8, height: 14, width: 14, outChannels: 16,
+                               kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1)
+        let x = KernelTestSupport.randomValues(g.inputCount, seed: 5)
+        let w = KernelTestSupport.randomValues(g.weightCount, seed: 6)
+        let dy = KernelTestSupport.randomValues(g.outputCount, seed: 7)
+        func gradients() -> [Float] {
+            var dx = [Float](repeating: 0, count: g.inputCount), dw = [Float](repeating: 0, count: g.weightCount)
+            dx.withUnsafeMutableBufferPointer { dxp in
+                dw.withUnsafeMutableBufferPointer { dwp in
+                    Conv2DKernels.backward(input: x, weight: w, outputGrad: dy, geometry: g, inputGrad: dxp.baseAddress,
+                                           weightGrad: dwp.baseAddress, biasGrad: nil)
+                }
+            }
+            return dx + dw
+        }
+        let first = gradients()
+        for _ in 0..<8 { XCTAssertEqual(gradients(), first) }
+    }
+
     func testFiveByFiveKernel() {
         // 25 taps: the weight gradient's last group of three taps is partial.
         check(Conv2DGeometry(batch: 3, inChannels: 3, height: 9, width: 10, outChannels: 9,

@@ -17,6 +17,31 @@ final class ParallelTests: XCTestCase {
         }
     }
 
+    func testDynamicForEachVisitsEveryIndexOnceWithinTheWorkerCount() {
+        for threads in [1, 2, 5] {
+            Parallel.threads = threads
+            let counts = UnsafeMutableBufferPointer<Int>.allocate(capacity: 1000)
+            let workers = UnsafeMutableBufferPointer<Int>.allocate(capacity: 1000)
+            defer { counts.deallocate(); workers.deallocate() }
+            counts.initialize(repeating: 0)
+            Parallel.forEachDynamically(1000) { worker, index in
+                counts[index] += 1
+                workers[index] = worker
+            }
+            XCTAssertTrue(counts.allSatisfy { $0 == 1 }, "threads \(threads)")
+            XCTAssertTrue(workers.allSatisfy { $0 >= 0 && $0 < threads }, "threads \(threads)")
+        }
+        Parallel.threads = 4
+        let lock = NSLock()
+        var visited: [Int] = []
+        Parallel.forEachDynamically(2) { _, index in
+            lock.lock()
+            visited.append(index)
+            lock.unlock()
+        }
+        XCTAssertEqual(visited.sorted(), [0, 1])
+    }
+
     func testRangesAreContiguousAndCoverTheCount() {
         Parallel.threads = 3
         let lock = NSLock()

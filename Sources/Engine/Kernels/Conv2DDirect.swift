@@ -17,6 +17,8 @@ struct Conv2DDirect {
     static let tileWidth = 3 * Vector.scalarCount
     /// Floats of stacked input per group: about an L2's worth.
     static let groupBudget = 1 << 18
+    /// Groups per worker at least (when the batch allows), so that a faster core can take more of them.
+    static let groupsPerWorker = 3
 
     let g: Conv2DGeometry
     let paddedWidth: Int
@@ -33,9 +35,13 @@ struct Conv2DDirect {
         // Wide enough for an output row, and the zeros after an image row reach `padding` into the next.
         paddedWidth = max(g.width + g.padding, g.outWidth)
         rowsPerImage = max(g.height + g.padding, g.outHeight)
+        let balanced = (g.batch + Self.groupsPerWorker * Parallel.threads - 1) / (Self.groupsPerWorker * Parallel.threads)
         self.imagesPerGroup = imagesPerGroup
-            ?? max(1, min(g.batch, Self.groupBudget / max(1, g.inChannels * rowsPerImage * paddedWidth)))
+            ?? max(1, min(balanced, Self.groupBudget / max(1, g.inChannels * rowsPerImage * paddedWidth)))
     }
+
+    /// Groups of a pass; the backward's weight gradient has one partial sum per group of `backwardPlan`.
+    var groupCount: Int { (g.batch + imagesPerGroup - 1) / imagesPerGroup }
 
     /// The gradient with respect to the input as a convolution of the output gradient: padding k − 1 − p,
     /// input and output channels swapped (the weights flipped, see `flippedTransposedWeights`). Its stacked
@@ -113,14 +119,20 @@ struct Conv2DDirect {
         }
     }
 
-    /// The input gradient (overwritten) and each worker's share of the weight gradient (added to
-    /// `weightPartials + worker·weightCount`), from one stacked copy of the output gradient per group.
-    /// The input gradient needs `hasDirectInputGradient`.
+    /// The grouping of `backward`: the forward's, or smaller if the stacked output gradient needs it.
+    var backwardPlan: Conv2DDirect {
+        guard hasDirectInputGradient else { return self }
+        return Conv2DDirect(g, imagesPerGroup: min(imagesPerGroup, Conv2DDirect(transposed).imagesPerGroup))
+    }
+
+    /// The input gradient (overwritten) and each group's share of the weight gradient (added to
+    /// `weightPartials + group·weightCount`, groups of `backwardPlan`), from one stacked copy of the output
+    /// gradient per group. The input gradient needs `hasDirectInputGradient`.
     func backward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, outputGrad: UnsafePointer<Float>,
                   inputGrad: UnsafeMutablePointer<Float>?, weightPartials: UnsafeMutablePointer<Float>?) {
         precondition(inputGrad == nil || hasDirectInputGradient, "Conv2DDirect: no direct input gradient for \(g)")
         let gradPlan = inputGrad == nil ? nil : Conv2DDirect(transposed, imagesPerGroup: imagesPerGroup)
-        let plan = Conv2DDirect(g, imagesPerGroup: min(imagesPerGroup, gradPlan?.imagesPerGroup ?? imagesPerGroup))
+        let plan = backwardPlan
         // The output gradient at the wide positions: at offset 0, or, when it also feeds the input gradient,
         // where the transposed convolution's stacking puts it (same row width, rows per image and length).
         let gradOrigin = gradPlan?.stackedOrigin ?? 0
@@ -129,7 +141,7 @@ struct Conv2DDirect {
         assert(gradPlan == nil || gradPlan!.stackedLength == plan.stackedLength && gradPlan!.imageSpan == plan.imageSpan)
         func run(_ packed: UnsafePointer<Float>?) {
             let sizes = [gradRows * plan.stackedLength, weightPartials == nil ? 0 : g.inChannels * plan.stackedLength]
-            plan.forEachGroup(buffers: sizes) { buffers, first, count, worker in
+            plan.forEachGroup(buffers: sizes) { buffers, first, count, group in
                 let (stackedGrad, stackedInput) = (buffers[0], buffers[1])
                 plan.place(outputGrad, channels: g.outChannels, height: g.outHeight, width: g.outWidth, origin: gradOrigin,
                            first: first, count: count, into: stackedGrad, rows: gradRows)
@@ -137,7 +149,7 @@ struct Conv2DDirect {
                     plan.stack(input, first: first, count: count, into: stackedInput, rows: g.inChannels)
                     plan.correlate(wideGrad: stackedGrad + gradOrigin, gradStride: plan.stackedLength,
                                    wideLength: plan.wideCount(count), stacked: stackedInput,
-                                   into: weightPartials + worker * g.weightCount)
+                                   into: weightPartials + group * g.weightCount)
                 }
                 if let gradPlan, let packed, let inputGrad {
                     gradPlan.multiply(stacked: stackedGrad, packed: packed, bias: nil, first: first, count: count, output: inputGrad)
@@ -153,20 +165,18 @@ struct Conv2DDirect {
 
     // MARK: Workers and weights
 
-    /// `body(buffers, first, count, worker)` for each group of each worker's images; the buffers (floats per
-    /// entry) are the worker's for the whole call.
+    /// `body(buffers, first, count, group)` for each group of images (group = first / imagesPerGroup), the
+    /// groups handed to whichever worker is free; each worker has its own buffers (floats per entry).
     private func forEachGroup(buffers sizes: [Int],
-                              _ body: (_ buffers: [UnsafeMutablePointer<Float>], _ first: Int, _ count: Int, _ worker: Int) -> Void) {
-        KernelParallel.forEachChunk(g.batch) { worker, images in
-            let taken = sizes.map(ScratchPool.take)
-            defer { taken.forEach(ScratchPool.give) }
-            let buffers = taken.map(\.pointer)
-            var first = images.lowerBound
-            while first < images.upperBound {
-                let count = min(imagesPerGroup, images.upperBound - first)
-                body(buffers, first, count, worker)
-                first += count
-            }
+                              _ body: (_ buffers: [UnsafeMutablePointer<Float>], _ first: Int, _ count: Int, _ group: Int) -> Void) {
+        let workers = min(Parallel.threads, groupCount)
+        let taken = (0..<workers).map { _ in sizes.map(ScratchPool.take) }
+        defer { taken.joined().forEach(ScratchPool.give) }
+        let buffers = taken.map { $0.map(\.pointer) }
+        BLASKernelSelection.ensureSelected()
+        Parallel.forEachDynamically(groupCount) { worker, group in
+            let first = group * imagesPerGroup
+            body(buffers[worker], first, min(imagesPerGroup, g.batch - first), group)
         }
     }
 

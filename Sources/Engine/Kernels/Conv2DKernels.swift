@@ -42,17 +42,19 @@ public enum Conv2DKernels {
                                 outputGrad: UnsafePointer<Float>, geometry g: Conv2DGeometry,
                                 inputGrad: UnsafeMutablePointer<Float>?, weightGrad: UnsafeMutablePointer<Float>?,
                                 biasGrad: UnsafeMutablePointer<Float>?) {
-        let workers = KernelParallel.workerCount, outC = g.outChannels
-        // Per-worker partial sums of the weight and bias gradients, reduced after the parallel pass.
-        let weightScratch = weightGrad == nil ? nil : ScratchPool.take(workers * g.weightCount)
-        let biasScratch = biasGrad == nil ? nil : ScratchPool.take(workers * outC)
+        let outC = g.outChannels
+        let direct = g.stride == 1 && !g.isPointwise ? Conv2DDirect(g) : nil
+        // Partial sums of the weight and bias gradients (per worker, or per group of the direct scheme),
+        // reduced in order after the parallel pass.
+        let partials = direct?.backwardPlan.groupCount ?? KernelParallel.workerCount
+        let weightScratch = weightGrad == nil ? nil : ScratchPool.take(partials * g.weightCount)
+        let biasScratch = biasGrad == nil ? nil : ScratchPool.take(partials * outC)
         defer { weightScratch.map(ScratchPool.give); biasScratch.map(ScratchPool.give) }
         let weightPartials = weightScratch?.pointer, biasPartials = biasScratch?.pointer
-        weightPartials?.update(repeating: 0, count: workers * g.weightCount)
-        biasPartials?.update(repeating: 0, count: workers * outC)
+        weightPartials?.update(repeating: 0, count: partials * g.weightCount)
+        biasPartials?.update(repeating: 0, count: partials * outC)
 
-        if g.stride == 1 && !g.isPointwise {
-            let direct = Conv2DDirect(g)
+        if let direct {
             let directInputGrad = inputGrad != nil && direct.hasDirectInputGradient
             if weightPartials != nil || directInputGrad {
                 direct.backward(input: input, weight: weight, outputGrad: outputGrad,
@@ -67,8 +69,8 @@ public enum Conv2DKernels {
             perImageBackward(input: input, weight: weight, outputGrad: outputGrad, geometry: g, inputGrad: inputGrad,
                              weightPartials: weightPartials, biasPartials: biasPartials)
         }
-        if let weightGrad, let weightPartials { sumPartials(weightPartials, workers: workers, count: g.weightCount, into: weightGrad) }
-        if let biasGrad, let biasPartials { sumPartials(biasPartials, workers: workers, count: outC, into: biasGrad) }
+        if let weightGrad, let weightPartials { sumPartials(weightPartials, parts: partials, count: g.weightCount, into: weightGrad) }
+        if let biasGrad, let biasPartials { sumPartials(biasPartials, parts: partials, count: outC, into: biasGrad) }
     }
 
     private static func perImageBackward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
@@ -125,11 +127,11 @@ public enum Conv2DKernels {
         }
     }
 
-    private static func sumPartials(_ partials: UnsafePointer<Float>, workers: Int, count: Int,
+    private static func sumPartials(_ partials: UnsafePointer<Float>, parts: Int, count: Int,
                                     into result: UnsafeMutablePointer<Float>) {
         result.update(from: partials, count: count)
-        for worker in 1..<max(1, workers) {
-            let partial = partials + worker * count
+        for part in 1..<max(1, parts) {
+            let partial = partials + part * count
             for i in 0..<count { result[i] += partial[i] }
         }
     }
