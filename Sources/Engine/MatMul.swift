@@ -111,7 +111,7 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
 /// tiny GEMMs), large ones in order, each split across the workers by `sgemm`.
 private func forEachBatchItem(_ batch: Int, flops: Int, _ body: (Int) -> Void) {
     if batch >= 2 && flops <= 128 * 128 * 128 {
-        KernelParallel.forEachChunk(batch) { _, items in
+        KernelParallel.forEachChunk(batch) { items in
             for i in items { body(i) }
         }
     } else {

@@ -14,7 +14,7 @@ public enum AttentionKernels {
                                probabilities: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>, shape s: Shape) {
         let (l, d) = (Int32(s.length), Int32(s.dim))
         let matrix = s.length * s.dim, square = s.length * s.length
-        KernelParallel.forEachChunk(s.batch) { _, items in
+        KernelParallel.forEachChunk(s.batch) { items in
             for b in items {
                 let p = probabilities + b * square
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, l, l, d, 1, q + b * matrix, d, k + b * matrix, d, 0, p, l)
@@ -31,7 +31,7 @@ public enum AttentionKernels {
                                 vGrad: UnsafeMutablePointer<Float>?) {
         let (l, d) = (Int32(s.length), Int32(s.dim))
         let matrix = s.length * s.dim, square = s.length * s.length
-        KernelParallel.forEachChunk(s.batch) { _, items in
+        KernelParallel.forEachChunk(s.batch) { items in
             let scores = UnsafeMutablePointer<Float>.allocate(capacity: square)
             defer { scores.deallocate() }
             for b in items {

@@ -14,7 +14,7 @@ public enum Conv2DKernels {
         }
         let patch = g.patchSize, plane = g.outputPlane
         let inputStride = g.inChannels * g.inputPlane, outputStride = g.outChannels * plane
-        KernelParallel.forEachChunk(g.batch) { _, images in
+        KernelParallel.forEachChunk(g.batch) { images in
             let scratch = g.isPointwise ? nil : ScratchPool.take(patch * plane)
             defer { scratch.map(ScratchPool.give) }
             let columns = scratch?.pointer
@@ -79,7 +79,7 @@ public enum Conv2DKernels {
                                          biasPartials: UnsafeMutablePointer<Float>?) {
         let patch = g.patchSize, plane = g.outputPlane, outC = g.outChannels
         let inputStride = g.inChannels * g.inputPlane, outputStride = outC * plane
-        KernelParallel.forEachChunk(g.batch) { worker, images in
+        KernelParallel.forEachWorkerChunk(g.batch) { worker, images in
             let scratch = g.isPointwise ? nil : ScratchPool.take(patch * plane)
             defer { scratch.map(ScratchPool.give) }
             let columns = scratch?.pointer

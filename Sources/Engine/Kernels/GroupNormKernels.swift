@@ -29,7 +29,7 @@ public enum GroupNormKernels {
                                rstd: UnsafeMutablePointer<Float>, geometry g: GroupNormGeometry, eps: Float,
                                applySiLU: Bool = false) {
         let size = g.groupSize, perGroup = g.channelsPerGroup, plane = g.plane
-        KernelParallel.forEachChunk(g.statisticsCount, minimumPerWorker: max(1, (1 << 15) / size)) { _, items in
+        KernelParallel.forEachChunk(g.statisticsCount, minimumPerChunk: max(1, (1 << 15) / size)) { items in
             for item in items {
                 let x = input + item * size, y = output + item * size
                 let mu = VectorMath.sum(x, count: size) / Float(size)
@@ -73,7 +73,7 @@ public enum GroupNormKernels {
         let sums = UnsafeMutablePointer<Float>.allocate(capacity: 2 * g.batch * channels)
         defer { sums.deallocate() }
         let gradSums = sums, gradDots = sums + g.batch * channels
-        KernelParallel.forEachChunk(g.statisticsCount, minimumPerWorker: max(1, (1 << 15) / size)) { _, items in
+        KernelParallel.forEachChunk(g.statisticsCount, minimumPerChunk: max(1, (1 << 15) / size)) { items in
             // With the SiLU, its gradient goes into the input gradient's buffer (updated in place below)
             // or, when no input gradient is wanted, into scratch.
             let scratch = applySiLU && inputGrad == nil ? ScratchPool.take(size) : nil

@@ -2,7 +2,7 @@
 public enum SoftmaxKernels {
     public static func forwardRows(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                                    rows: Int, columns: Int, scale: Float = 1) {
-        KernelParallel.forEachChunk(rows, minimumPerWorker: max(1, (1 << 14) / max(1, columns))) { _, range in
+        KernelParallel.forEachChunk(rows, minimumPerChunk: max(1, (1 << 14) / max(1, columns))) { range in
             for r in range { softmaxRow(input + r * columns, output + r * columns, columns, scale) }
         }
     }
@@ -10,7 +10,7 @@ public enum SoftmaxKernels {
     /// inputGrad = scale · y ⊙ (dy − ⟨dy, y⟩) per row, from the forward's output y; overwrites `inputGrad`.
     public static func backwardRows(output: UnsafePointer<Float>, outputGrad: UnsafePointer<Float>,
                                     inputGrad: UnsafeMutablePointer<Float>, rows: Int, columns: Int, scale: Float = 1) {
-        KernelParallel.forEachChunk(rows, minimumPerWorker: max(1, (1 << 14) / max(1, columns))) { _, range in
+        KernelParallel.forEachChunk(rows, minimumPerChunk: max(1, (1 << 14) / max(1, columns))) { range in
             for r in range {
                 backwardRow(output + r * columns, outputGrad + r * columns, inputGrad + r * columns, columns, scale)
             }

@@ -3,7 +3,7 @@ public enum UpsampleKernels {
     public static func nearest2xForward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                                         planes: Int, height: Int, width: Int) {
         let inPlane = height * width, outWidth = 2 * width
-        KernelParallel.forEachChunk(planes, minimumPerWorker: max(1, (1 << 15) / (4 * inPlane))) { _, range in
+        KernelParallel.forEachChunk(planes, minimumPerChunk: max(1, (1 << 15) / (4 * inPlane))) { range in
             for p in range {
                 for h in 0..<height {
                     let source = input + p * inPlane + h * width
@@ -22,7 +22,7 @@ public enum UpsampleKernels {
     public static func nearest2xBackward(outputGrad: UnsafePointer<Float>, inputGrad: UnsafeMutablePointer<Float>,
                                          planes: Int, height: Int, width: Int) {
         let inPlane = height * width, outWidth = 2 * width
-        KernelParallel.forEachChunk(planes, minimumPerWorker: max(1, (1 << 15) / (4 * inPlane))) { _, range in
+        KernelParallel.forEachChunk(planes, minimumPerChunk: max(1, (1 << 15) / (4 * inPlane))) { range in
             for p in range {
                 for h in 0..<height {
                     let top = outputGrad + 4 * p * inPlane + 2 * h * outWidth, bottom = top + outWidth
