@@ -2,12 +2,13 @@
 /// packing: on the small images of the networks (7×7 to 28×28, 16-128 channels) copying a column matrix
 /// and OpenBLAS's packing of it cost as much as the multiplications.
 ///
-/// The images of a group are stacked, each channel one long row of `paddedWidth`-wide rows: `padding`
-/// zero rows, image 0, zero rows shared with image 1, image 1, ... Every output pixel is computed at its
-/// "wide" position t = (k·rowsPerImage + oh)·paddedWidth + ow (junk positions in between are computed and
-/// dropped), where kernel tap (i, j) reads `stacked[c, t + i·paddedWidth + j]`: for a fixed tap, a run of
-/// consecutive outputs reads a run of consecutive inputs, so the inner loops are 16-wide vector FMAs on
-/// unaligned loads. The input gradient is the same convolution of the output gradient with the flipped,
+/// The images of a group are stacked side by side into one band, each channel a run of rows of
+/// `rowLength = count·imageWidth` floats: `padding` zero rows, then row h of image 0, zeros, row h of image
+/// 1, zeros, ... (the zeros after an image row are the padding on both sides of its neighbours), then zero
+/// rows. Every output pixel is computed at its "wide" position t = oh·rowLength + k·imageWidth + ow (the
+/// few junk positions in between are computed and dropped), where kernel tap (i, j) reads
+/// `stacked[c, t + i·rowLength + j]`: for a fixed tap, a run of consecutive outputs reads a run of
+/// consecutive inputs, so the inner loops are 16-wide vector FMAs on unaligned loads. The input gradient is the same convolution of the output gradient with the flipped,
 /// transposed kernel; the weight gradient is a dot product over the wide positions per (output channel, tap).
 struct Conv2DDirect {
     typealias Vector = SIMD16<Float>
@@ -21,32 +22,39 @@ struct Conv2DDirect {
     static let groupsPerWorker = 3
 
     let g: Conv2DGeometry
-    let paddedWidth: Int
-    let rowsPerImage: Int
+    /// Floats per image in a band row: wide enough for an output row, and the zeros after an image row
+    /// reach `padding` into the next image's row.
+    let imageWidth: Int
     let imagesPerGroup: Int
+    /// Floats per stacked channel: room for the widest band (a full group), its wide positions and the
+    /// reach of the last tap, in whole cache lines so that every channel starts on one.
+    let stackedLength: Int
 
     /// Whether the input gradient is a direct convolution too: `transposed` needs a square kernel and
     /// padding ≤ kernel − 1.
     var hasDirectInputGradient: Bool { g.kernelHeight == g.kernelWidth && g.padding <= g.kernelHeight - 1 }
 
-    init(_ g: Conv2DGeometry, imagesPerGroup: Int? = nil) {
+    init(_ g: Conv2DGeometry, imagesPerGroup: Int? = nil, stackedLength: Int? = nil) {
         precondition(g.stride == 1, "Conv2DDirect: stride \(g.stride)")
         self.g = g
-        // Wide enough for an output row, and the zeros after an image row reach `padding` into the next.
-        paddedWidth = max(g.width + g.padding, g.outWidth)
-        rowsPerImage = max(g.height + g.padding, g.outHeight)
+        imageWidth = max(g.width + g.padding, g.outWidth)
         let balanced = (g.batch + Self.groupsPerWorker * Parallel.threads - 1) / (Self.groupsPerWorker * Parallel.threads)
-        self.imagesPerGroup = imagesPerGroup
-            ?? max(1, min(balanced, Self.groupBudget / max(1, g.inChannels * rowsPerImage * paddedWidth)))
+        let floatsPerImage = g.inChannels * (g.height + 2 * g.padding + g.kernelHeight) * imageWidth
+        let group = imagesPerGroup ?? max(1, min(balanced, Self.groupBudget / max(1, floatsPerImage)))
+        self.imagesPerGroup = group
+        let widest = group * imageWidth
+        let wide = (g.outHeight * widest + Self.tileWidth - 1) / Self.tileWidth * Self.tileWidth
+        let reach = wide + (g.kernelHeight - 1) * widest + g.kernelWidth - 1 + Vector.scalarCount
+        self.stackedLength = stackedLength ?? (reach + Vector.scalarCount - 1) / Vector.scalarCount * Vector.scalarCount
     }
 
     /// Groups of a pass; the backward's weight gradient has one partial sum per group of `backwardPlan`.
     var groupCount: Int { (g.batch + imagesPerGroup - 1) / imagesPerGroup }
 
     /// The gradient with respect to the input as a convolution of the output gradient: padding k − 1 − p,
-    /// input and output channels swapped (the weights flipped, see `flippedTransposedWeights`). Its stacked
-    /// layout has the same row width and rows per image, so the stacked output gradient is also the output
-    /// gradient at the wide positions, offset by `transposedOffset`.
+    /// input and output channels swapped (the weights flipped, see `flippedTransposedWeights`). Its bands
+    /// have the same image width and length, so the stacked output gradient is also the output gradient at
+    /// the forward's wide positions, offset by the transposed padding.
     var transposed: Conv2DGeometry {
         Conv2DGeometry(batch: g.batch, inChannels: g.outChannels, height: g.outHeight, width: g.outWidth,
                        outChannels: g.inChannels, kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth,
@@ -57,49 +65,41 @@ struct Conv2DDirect {
 
     private var tileBlocks: Int { (g.outChannels + Self.tileRows - 1) / Self.tileRows }
     private var taps: Int { g.kernelHeight * g.kernelWidth }
-    private var imageSpan: Int { rowsPerImage * paddedWidth }
 
-    /// Wide positions of `count` images, rounded up to whole tiles.
+    /// Floats per band row of `count` images.
+    private func rowLength(_ count: Int) -> Int { count * imageWidth }
+
+    /// Wide positions of `count` images (every output row of the band), rounded up to whole tiles.
     private func wideCount(_ count: Int) -> Int {
-        (count * imageSpan + Self.tileWidth - 1) / Self.tileWidth * Self.tileWidth
+        (g.outHeight * rowLength(count) + Self.tileWidth - 1) / Self.tileWidth * Self.tileWidth
     }
-
-    /// Floats per stacked channel of a full group: its wide positions plus the reach of the last tap,
-    /// rounded up to whole cache lines so that every channel starts on one.
-    private var stackedLength: Int {
-        let reach = wideCount(imagesPerGroup) + (g.kernelHeight - 1) * paddedWidth + g.kernelWidth - 1 + Vector.scalarCount
-        return (reach + Vector.scalarCount - 1) / Vector.scalarCount * Vector.scalarCount
-    }
-
-    /// Where image pixel (0, 0, 0) sits in a stacked channel.
-    private var stackedOrigin: Int { g.padding * paddedWidth + g.padding }
 
     /// Stacks `count` images starting at `first` into `stacked` (`rows` channels of `stackedLength`, of which
     /// the first `inChannels` hold images).
     private func stack(_ images: UnsafePointer<Float>, first: Int, count: Int, into stacked: UnsafeMutablePointer<Float>, rows: Int) {
-        place(images, channels: g.inChannels, height: g.height, width: g.width, origin: stackedOrigin,
+        place(images, channels: g.inChannels, height: g.height, width: g.width, padding: g.padding,
               first: first, count: count, into: stacked, rows: rows)
     }
 
     /// Writes every float of the `rows` channels of `stacked`: the pixels of `count` images of `channels` ×
-    /// height × width at `origin + k·imageSpan + h·paddedWidth + w`, zeros everywhere else (so a buffer
-    /// needs no clearing before a group, whatever it held).
-    private func place(_ images: UnsafePointer<Float>, channels: Int, height: Int, width: Int, origin: Int,
+    /// height × width at `(padding + h)·rowLength + padding + k·imageWidth + w`, zeros everywhere else (so a
+    /// buffer needs no clearing before a group, whatever it held).
+    private func place(_ images: UnsafePointer<Float>, channels: Int, height: Int, width: Int, padding: Int,
                        first: Int, count: Int, into stacked: UnsafeMutablePointer<Float>, rows: Int) {
-        let (length, plane, Wp) = (stackedLength, height * width, paddedWidth)
-        let end = origin + count * imageSpan, gapRows = (rowsPerImage - height) * Wp
+        let (length, plane, rowFloats) = (stackedLength, height * width, rowLength(count))
+        let origin = padding * rowFloats + padding, end = origin + height * rowFloats
         for c in 0..<channels {
             let channel = stacked + c * length
             channel.update(repeating: 0, count: origin)
-            for k in 0..<count {
-                let image = images + ((first + k) * channels + c) * plane
-                var target = channel + origin + k * imageSpan
-                for h in 0..<height {
-                    copyRow(from: image + h * width, to: target, count: width)
-                    for w in width..<Wp { target[w] = 0 }
-                    target += Wp
+            for h in 0..<height {
+                var target = channel + origin + h * rowFloats
+                var source = images + ((first * channels) + c) * plane + h * width
+                for _ in 0..<count {
+                    copyRow(from: source, to: target, count: width)
+                    for w in width..<imageWidth { target[w] = 0 }
+                    target += imageWidth
+                    source += channels * plane
                 }
-                target.update(repeating: 0, count: gapRows)
             }
             (channel + end).update(repeating: 0, count: length - end)
         }
@@ -122,7 +122,11 @@ struct Conv2DDirect {
     /// The grouping of `backward`: the forward's, or smaller if the stacked output gradient needs it.
     var backwardPlan: Conv2DDirect {
         guard hasDirectInputGradient else { return self }
-        return Conv2DDirect(g, imagesPerGroup: min(imagesPerGroup, Conv2DDirect(transposed).imagesPerGroup))
+        let group = min(imagesPerGroup, Conv2DDirect(transposed).imagesPerGroup)
+        // One stacked output gradient serves both passes: the longer of the two channel lengths.
+        let length = max(Conv2DDirect(g, imagesPerGroup: group).stackedLength,
+                         Conv2DDirect(transposed, imagesPerGroup: group).stackedLength)
+        return Conv2DDirect(g, imagesPerGroup: group, stackedLength: length)
     }
 
     /// The input gradient (overwritten) and each group's share of the weight gradient (added to
@@ -131,24 +135,25 @@ struct Conv2DDirect {
     func backward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, outputGrad: UnsafePointer<Float>,
                   inputGrad: UnsafeMutablePointer<Float>?, weightPartials: UnsafeMutablePointer<Float>?) {
         precondition(inputGrad == nil || hasDirectInputGradient, "Conv2DDirect: no direct input gradient for \(g)")
-        let gradPlan = inputGrad == nil ? nil : Conv2DDirect(transposed, imagesPerGroup: imagesPerGroup)
         let plan = backwardPlan
+        let gradPlan = inputGrad == nil ? nil
+            : Conv2DDirect(transposed, imagesPerGroup: plan.imagesPerGroup, stackedLength: plan.stackedLength)
         // The output gradient at the wide positions: at offset 0, or, when it also feeds the input gradient,
-        // where the transposed convolution's stacking puts it (same row width, rows per image and length).
-        let gradOrigin = gradPlan?.stackedOrigin ?? 0
+        // where the transposed convolution's stacking puts it (same bands, shifted by its padding).
+        let gradPadding = gradPlan?.g.padding ?? 0
         // The correlation reads whole tiles of output channels: rows past the last one stay zero.
         let gradRows = plan.tileBlocks * Self.tileRows
-        assert(gradPlan == nil || gradPlan!.stackedLength == plan.stackedLength && gradPlan!.imageSpan == plan.imageSpan)
+        assert(gradPlan == nil || gradPlan!.stackedLength == plan.stackedLength && gradPlan!.imageWidth == plan.imageWidth)
         func run(_ packed: UnsafePointer<Float>?) {
             let sizes = [gradRows * plan.stackedLength, weightPartials == nil ? 0 : g.inChannels * plan.stackedLength]
             plan.forEachGroup(buffers: sizes) { buffers, first, count, group in
                 let (stackedGrad, stackedInput) = (buffers[0], buffers[1])
-                plan.place(outputGrad, channels: g.outChannels, height: g.outHeight, width: g.outWidth, origin: gradOrigin,
+                plan.place(outputGrad, channels: g.outChannels, height: g.outHeight, width: g.outWidth, padding: gradPadding,
                            first: first, count: count, into: stackedGrad, rows: gradRows)
                 if let weightPartials {
                     plan.stack(input, first: first, count: count, into: stackedInput, rows: g.inChannels)
-                    plan.correlate(wideGrad: stackedGrad + gradOrigin, gradStride: plan.stackedLength,
-                                   wideLength: plan.wideCount(count), stacked: stackedInput,
+                    let gradOrigin = gradPadding * plan.rowLength(count) + gradPadding
+                    plan.correlate(wideGrad: stackedGrad + gradOrigin, gradStride: plan.stackedLength, count: count, stacked: stackedInput,
                                    into: weightPartials + group * g.weightCount)
                 }
                 if let gradPlan, let packed, let inputGrad {
@@ -213,12 +218,12 @@ struct Conv2DDirect {
 
     // MARK: Register tiles
 
-    /// output[first + k, o] = bias[o] + Σ_{c,i,j} weight[o, c, i, j]·stacked[c, t + i·paddedWidth + j] at every
+    /// output[first + k, o] = bias[o] + Σ_{c,i,j} weight[o, c, i, j]·stacked[c, t + i·rowLength + j] at every
     /// wide position t of the `count` images, in tiles of 8 output channels × 48 positions held in registers
     /// across the whole sum; each finished tile's pixels (not its junk positions) go straight to `output`.
     private func multiply(stacked: UnsafePointer<Float>, packed: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                           first: Int, count: Int, output: UnsafeMutablePointer<Float>) {
-        let (C, kh, kw, Wp, rows, width) = (g.inChannels, g.kernelHeight, g.kernelWidth, paddedWidth, Self.tileRows, Self.tileWidth)
+        let (C, kh, kw, rowFloats, rows, width) = (g.inChannels, g.kernelHeight, g.kernelWidth, rowLength(count), Self.tileRows, Self.tileWidth)
         let (length, wideLength) = (stackedLength, wideCount(count))
         withUnsafeTemporaryAllocation(of: Float.self, capacity: rows * width) { tileBuffer in
             let tile = tileBuffer.baseAddress!
@@ -234,7 +239,7 @@ struct Conv2DDirect {
                     var w = weights
                     for c in 0..<C {
                         for i in 0..<kh {
-                            let source = stacked + c * length + i * Wp + t0
+                            let source = stacked + c * length + i * rowFloats + t0
                             for j in 0..<kw {
                                 let x0 = load(source + j), x1 = load(source + j + 16), x2 = load(source + j + 32)
                                 r0.add(w[0], x0, x1, x2); r1.add(w[1], x0, x1, x2); r2.add(w[2], x0, x1, x2); r3.add(w[3], x0, x1, x2)
@@ -256,14 +261,13 @@ struct Conv2DDirect {
     @inline(__always)
     private func scatter(_ tile: UnsafePointer<Float>, positions: Range<Int>, block: Int, channels: Int,
                          first: Int, count: Int, output: UnsafeMutablePointer<Float>) {
-        let (outH, outW, plane, outC, Wp) = (g.outHeight, g.outWidth, g.outputPlane, g.outChannels, paddedWidth)
+        let (outH, outW, plane, outC, rowFloats) = (g.outHeight, g.outWidth, g.outputPlane, g.outChannels, rowLength(count))
         var t = positions.lowerBound
         while t < positions.upperBound {
-            let (image, offset) = t.quotientAndRemainder(dividingBy: imageSpan)
-            let (oh, ow) = offset.quotientAndRemainder(dividingBy: Wp)
-            guard image < count else { return }
-            if oh >= outH { t = (image + 1) * imageSpan; continue }
-            if ow >= outW { t += Wp - ow; continue }
+            let (oh, offset) = t.quotientAndRemainder(dividingBy: rowFloats)
+            let (image, ow) = offset.quotientAndRemainder(dividingBy: imageWidth)
+            guard oh < outH else { return }
+            if ow >= outW { t += imageWidth - ow; continue }
             let run = min(outW - ow, positions.upperBound - t)
             let target = output + ((first + image) * outC + block * Self.tileRows) * plane + oh * outW + ow
             let source = tile + (t - positions.lowerBound)
@@ -272,13 +276,13 @@ struct Conv2DDirect {
         }
     }
 
-    /// weightGrad[o, c, i, j] += Σ_t wideGrad[o, t]·stacked[c, t + i·paddedWidth + j], for 8 output channels
+    /// weightGrad[o, c, i, j] += Σ_t wideGrad[o, t]·stacked[c, t + i·rowLength + j], for 8 output channels
     /// × 3 taps at a time (24 vector accumulators). The positions are taken in chunks whose output gradient
     /// stays in L1 while every (channel, taps) pair sweeps it; the accumulators carry over between chunks
     /// in `partials` and are summed across lanes once at the end.
-    private func correlate(wideGrad: UnsafePointer<Float>, gradStride: Int, wideLength: Int, stacked: UnsafePointer<Float>,
+    private func correlate(wideGrad: UnsafePointer<Float>, gradStride: Int, count: Int, stacked: UnsafePointer<Float>,
                            into weightGrad: UnsafeMutablePointer<Float>) {
-        let (C, kw, Wp, rows, taps) = (g.inChannels, g.kernelWidth, paddedWidth, Self.tileRows, self.taps)
+        let (C, kw, rowFloats, rows, taps, wideLength) = (g.inChannels, g.kernelWidth, rowLength(count), Self.tileRows, self.taps, wideCount(count))
         let width = Vector.scalarCount, tapGroups = (taps + 2) / 3, chunkLength = 512
         let tileFloats = rows * 3 * width
         ScratchPool.withBuffer(C * tapGroups * tileFloats) { partials in
@@ -292,7 +296,7 @@ struct Conv2DDirect {
                             // The last group of a kernel whose tap count is not a multiple of 3 repeats its last tap.
                             func source(_ slot: Int) -> UnsafePointer<Float> {
                                 let tap = min(3 * tapGroup + slot, taps - 1)
-                                return stacked + c * stackedLength + (tap / kw) * Wp + tap % kw
+                                return stacked + c * stackedLength + (tap / kw) * rowFloats + tap % kw
                             }
                             let (s0, s1, s2) = (source(0), source(1), source(2))
                             let saved = partials + (c * tapGroups + tapGroup) * tileFloats
