@@ -129,8 +129,8 @@ struct Conv2DDirect {
         return Conv2DDirect(g, imagesPerGroup: group, stackedLength: length)
     }
 
-    /// The input gradient (overwritten) and each group's share of the weight gradient (added to
-    /// `weightPartials + group·weightCount`, groups of `backwardPlan`), from one stacked copy of the output
+    /// The input gradient and each group's share of the weight gradient (at `weightPartials +
+    /// group·weightCount`, groups of `backwardPlan`), both overwritten, from one stacked copy of the output
     /// gradient per group. The input gradient needs `hasDirectInputGradient`.
     func backward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, outputGrad: UnsafePointer<Float>,
                   inputGrad: UnsafeMutablePointer<Float>?, weightPartials: UnsafeMutablePointer<Float>?) {
@@ -276,19 +276,18 @@ struct Conv2DDirect {
         }
     }
 
-    /// weightGrad[o, c, i, j] += Σ_t wideGrad[o, t]·stacked[c, t + i·rowLength + j], for 8 output channels
+    /// weightGrad[o, c, i, j] = Σ_t wideGrad[o, t]·stacked[c, t + i·rowLength + j], for 8 output channels
     /// × 3 taps at a time (24 vector accumulators). The positions are taken in chunks whose output gradient
     /// stays in L1 while every (channel, taps) pair sweeps it; the accumulators carry over between chunks
     /// in `partials` and are summed across lanes once at the end.
     private func correlate(wideGrad: UnsafePointer<Float>, gradStride: Int, count: Int, stacked: UnsafePointer<Float>,
                            into weightGrad: UnsafeMutablePointer<Float>) {
         let (C, kw, rowFloats, rows, taps, wideLength) = (g.inChannels, g.kernelWidth, rowLength(count), Self.tileRows, self.taps, wideCount(count))
-        let width = Vector.scalarCount, tapGroups = (taps + 2) / 3, chunkLength = 512
+        let width = Vector.scalarCount, tapGroups = (taps + 2) / 3, chunkLength = 768
         let tileFloats = rows * 3 * width
         ScratchPool.withBuffer(C * tapGroups * tileFloats) { partials in
             for block in 0..<tileBlocks {
                 let grads = wideGrad + block * rows * gradStride
-                partials.update(repeating: 0, count: C * tapGroups * tileFloats)
                 for chunk in stride(from: 0, to: wideLength, by: chunkLength) {
                     let end = min(chunk + chunkLength, wideLength)
                     for c in 0..<C {
@@ -300,8 +299,9 @@ struct Conv2DDirect {
                             }
                             let (s0, s1, s2) = (source(0), source(1), source(2))
                             let saved = partials + (c * tapGroups + tapGroup) * tileFloats
-                            var a0 = Tile(saved), a1 = Tile(saved + 48), a2 = Tile(saved + 96), a3 = Tile(saved + 144)
-                            var a4 = Tile(saved + 192), a5 = Tile(saved + 240), a6 = Tile(saved + 288), a7 = Tile(saved + 336)
+                            func resumed(_ offset: Int) -> Tile { chunk == 0 ? Tile(0) : Tile(saved + offset) }
+                            var a0 = resumed(0), a1 = resumed(48), a2 = resumed(96), a3 = resumed(144)
+                            var a4 = resumed(192), a5 = resumed(240), a6 = resumed(288), a7 = resumed(336)
                             var t = chunk
                             while t < end {
                                 let x0 = load(s0 + t), x1 = load(s1 + t), x2 = load(s2 + t)
@@ -322,9 +322,9 @@ struct Conv2DDirect {
                         for row in 0..<rows where block * rows + row < g.outChannels {
                             let tile = Tile(partials + (c * tapGroups + tapGroup) * tileFloats + row * 3 * width)
                             let target = weightGrad + ((block * rows + row) * C + c) * taps + 3 * tapGroup
-                            target[0] += tile.a.sum()
-                            if 3 * tapGroup + 1 < taps { target[1] += tile.b.sum() }
-                            if 3 * tapGroup + 2 < taps { target[2] += tile.c.sum() }
+                            target[0] = tile.a.sum()
+                            if 3 * tapGroup + 1 < taps { target[1] = tile.b.sum() }
+                            if 3 * tapGroup + 2 < taps { target[2] = tile.c.sum() }
                         }
                     }
                 }

@@ -42,35 +42,47 @@ public enum Conv2DKernels {
                                 outputGrad: UnsafePointer<Float>, geometry g: Conv2DGeometry,
                                 inputGrad: UnsafeMutablePointer<Float>?, weightGrad: UnsafeMutablePointer<Float>?,
                                 biasGrad: UnsafeMutablePointer<Float>?) {
-        let outC = g.outChannels
-        let direct = g.stride == 1 && !g.isPointwise ? Conv2DDirect(g) : nil
-        // Partial sums of the weight and bias gradients (per worker, or per group of the direct scheme),
-        // reduced in order after the parallel pass.
-        let partials = direct?.backwardPlan.groupCount ?? KernelParallel.workerCount
-        let weightScratch = weightGrad == nil ? nil : ScratchPool.take(partials * g.weightCount)
-        let biasScratch = biasGrad == nil ? nil : ScratchPool.take(partials * outC)
+        if g.stride == 1 && !g.isPointwise {
+            directBackward(input: input, weight: weight, outputGrad: outputGrad, geometry: g, inputGrad: inputGrad,
+                           weightGrad: weightGrad, biasGrad: biasGrad)
+            return
+        }
+        // Per-worker partial sums of the weight and bias gradients, reduced in order after the parallel pass.
+        let workers = KernelParallel.workerCount, outC = g.outChannels
+        let weightScratch = weightGrad == nil ? nil : ScratchPool.take(workers * g.weightCount)
+        let biasScratch = biasGrad == nil ? nil : ScratchPool.take(workers * outC)
         defer { weightScratch.map(ScratchPool.give); biasScratch.map(ScratchPool.give) }
         let weightPartials = weightScratch?.pointer, biasPartials = biasScratch?.pointer
-        weightPartials?.update(repeating: 0, count: partials * g.weightCount)
-        biasPartials?.update(repeating: 0, count: partials * outC)
+        weightPartials?.update(repeating: 0, count: workers * g.weightCount)
+        biasPartials?.update(repeating: 0, count: workers * outC)
+        perImageBackward(input: input, weight: weight, outputGrad: outputGrad, geometry: g, inputGrad: inputGrad,
+                         weightPartials: weightPartials, biasPartials: biasPartials)
+        if let weightGrad, let weightPartials { sumPartials(weightPartials, parts: workers, count: g.weightCount, into: weightGrad) }
+        if let biasGrad, let biasPartials { sumPartials(biasPartials, parts: workers, count: outC, into: biasGrad) }
+    }
 
-        if let direct {
-            let directInputGrad = inputGrad != nil && direct.hasDirectInputGradient
-            if weightPartials != nil || directInputGrad {
-                direct.backward(input: input, weight: weight, outputGrad: outputGrad,
-                                inputGrad: directInputGrad ? inputGrad : nil, weightPartials: weightPartials)
-            }
-            if let biasPartials { sumPlanes(outputGrad, geometry: g, into: biasPartials) }
-            if let inputGrad, !directInputGrad {
-                perImageBackward(input: input, weight: weight, outputGrad: outputGrad, geometry: g, inputGrad: inputGrad,
-                                 weightPartials: nil, biasPartials: nil)
-            }
-        } else {
-            perImageBackward(input: input, weight: weight, outputGrad: outputGrad, geometry: g, inputGrad: inputGrad,
-                             weightPartials: weightPartials, biasPartials: biasPartials)
+    /// Stride-1 gradients through `Conv2DDirect`; the weight gradient's partial sums are per group, added in
+    /// group order. An input gradient the direct scheme cannot take (non-square kernel, padding ≥ kernel)
+    /// goes through im2col.
+    private static func directBackward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                       outputGrad: UnsafePointer<Float>, geometry g: Conv2DGeometry,
+                                       inputGrad: UnsafeMutablePointer<Float>?, weightGrad: UnsafeMutablePointer<Float>?,
+                                       biasGrad: UnsafeMutablePointer<Float>?) {
+        let direct = Conv2DDirect(g)
+        let directInputGrad = inputGrad != nil && direct.hasDirectInputGradient
+        let groups = direct.backwardPlan.groupCount
+        let weightScratch = weightGrad == nil ? nil : ScratchPool.take(groups * g.weightCount)
+        defer { weightScratch.map(ScratchPool.give) }
+        if weightScratch != nil || directInputGrad {
+            direct.backward(input: input, weight: weight, outputGrad: outputGrad,
+                            inputGrad: directInputGrad ? inputGrad : nil, weightPartials: weightScratch?.pointer)
         }
-        if let weightGrad, let weightPartials { sumPartials(weightPartials, parts: partials, count: g.weightCount, into: weightGrad) }
-        if let biasGrad, let biasPartials { sumPartials(biasPartials, parts: partials, count: outC, into: biasGrad) }
+        if let weightGrad, let weightScratch { sumPartials(weightScratch.pointer, parts: groups, count: g.weightCount, into: weightGrad) }
+        if let biasGrad { sumPlanes(outputGrad, geometry: g, into: biasGrad) }
+        if let inputGrad, !directInputGrad {
+            perImageBackward(input: input, weight: weight, outputGrad: outputGrad, geometry: g, inputGrad: inputGrad,
+                             weightPartials: nil, biasPartials: nil)
+        }
     }
 
     private static func perImageBackward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
@@ -117,7 +129,7 @@ public enum Conv2DKernels {
         }
     }
 
-    /// sums[o] = Σ over images and pixels of outputGrad[n, o, ·] (the bias gradient), in worker 0's slot.
+    /// sums[o] = Σ over images and pixels of outputGrad[n, o, ·] (the bias gradient).
     private static func sumPlanes(_ outputGrad: UnsafePointer<Float>, geometry g: Conv2DGeometry, into sums: UnsafeMutablePointer<Float>) {
         let plane = g.outputPlane
         Parallel.forEach(g.outChannels) { o in
