@@ -126,8 +126,8 @@ final class KernelConv2DTests: XCTestCase {
     }
 
     func testDirectTilesWithAChannelTailAndSeveralGroupsPerWorker() {
-        // 11 output channels: one full tile of 8 and a tail of 3; 64 channels of 14x14 fill a group with
-        // 18 images, so 40 images give each worker a full group and a partial one.
+        // 11 output channels: one full tile of 8 and a tail of 3; groups of at most 7 images (three or more
+        // per worker), so 40 images make five full groups and a partial one.
         check(Conv2DGeometry(batch: 40, inChannels: 64, height: 14, width: 14, outChannels: 11,
                              kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1))
     }

@@ -45,6 +45,27 @@ final class MatMulTests: XCTestCase {
         }
     }
 
+    func testProductsSplitAcrossWorkersMatchTheLoops() {
+        // Above 2^20 multiply-adds sgemm splits C into bands per worker: by rows when m ≥ n (m = 150), by
+        // columns otherwise (n = 150), with band edges at multiples of 16 that do not divide 150.
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        for threads in [2, 3] {
+            Parallel.threads = threads
+            for (m, n) in [(150, 70), (70, 150)] {
+                for ta in [false, true] { for tb in [false, true] {
+                    let k = 110
+                    let a = randomTensor(ta ? [k, m] : [m, k], seed: 74), b = randomTensor(tb ? [n, k] : [k, n], seed: 75)
+                    XCTAssertGreaterThanOrEqual(m * n * k, 1 << 20)
+                    let got = matmul(a, b, transposeA: ta, transposeB: tb).values
+                    for (g, e) in zip(got, naiveProduct(a, b, ta, tb)) {
+                        XCTAssertEqual(g, e, accuracy: 1e-4, "threads \(threads) \(m)x\(n) \(ta) \(tb)")
+                    }
+                } }
+            }
+        }
+    }
+
     func testGradientsForEveryLayoutAndTranspose() {
         for (rankA, rankB) in [(2, 2), (3, 3), (3, 2)] {
             for ta in [false, true] { for tb in [false, true] {

@@ -8,8 +8,9 @@
 /// rows. Every output pixel is computed at its "wide" position t = oh·rowLength + k·imageWidth + ow (the
 /// few junk positions in between are computed and dropped), where kernel tap (i, j) reads
 /// `stacked[c, t + i·rowLength + j]`: for a fixed tap, a run of consecutive outputs reads a run of
-/// consecutive inputs, so the inner loops are 16-wide vector FMAs on unaligned loads. The input gradient is the same convolution of the output gradient with the flipped,
-/// transposed kernel; the weight gradient is a dot product over the wide positions per (output channel, tap).
+/// consecutive inputs, so the inner loops are 16-wide vector FMAs on unaligned loads. The input gradient
+/// is the same convolution of the output gradient with the flipped, transposed kernel; the weight
+/// gradient is a dot product over the wide positions per (output channel, tap).
 struct Conv2DDirect {
     typealias Vector = SIMD16<Float>
     /// Output channels per register tile.
@@ -43,10 +44,12 @@ struct Conv2DDirect {
         let group = imagesPerGroup ?? max(1, min(balanced, Self.groupBudget / max(1, floatsPerImage)))
         self.imagesPerGroup = group
         let widest = group * imageWidth
-        let wide = (g.outHeight * widest + Self.tileWidth - 1) / Self.tileWidth * Self.tileWidth
-        let reach = wide + (g.kernelHeight - 1) * widest + g.kernelWidth - 1 + Vector.scalarCount
-        self.stackedLength = stackedLength ?? (reach + Vector.scalarCount - 1) / Vector.scalarCount * Vector.scalarCount
+        let reach = Self.roundedUp(g.outHeight * widest, to: Self.tileWidth) + (g.kernelHeight - 1) * widest
+            + g.kernelWidth - 1 + Vector.scalarCount
+        self.stackedLength = stackedLength ?? Self.roundedUp(reach, to: Vector.scalarCount)
     }
+
+    private static func roundedUp(_ value: Int, to multiple: Int) -> Int { (value + multiple - 1) / multiple * multiple }
 
     /// Groups of a pass; the backward's weight gradient has one partial sum per group of `backwardPlan`.
     var groupCount: Int { (g.batch + imagesPerGroup - 1) / imagesPerGroup }
@@ -70,9 +73,7 @@ struct Conv2DDirect {
     private func rowLength(_ count: Int) -> Int { count * imageWidth }
 
     /// Wide positions of `count` images (every output row of the band), rounded up to whole tiles.
-    private func wideCount(_ count: Int) -> Int {
-        (g.outHeight * rowLength(count) + Self.tileWidth - 1) / Self.tileWidth * Self.tileWidth
-    }
+    private func wideCount(_ count: Int) -> Int { Self.roundedUp(g.outHeight * rowLength(count), to: Self.tileWidth) }
 
     /// Stacks `count` images starting at `first` into `stacked` (`rows` channels of `stackedLength`, of which
     /// the first `inChannels` hold images).
