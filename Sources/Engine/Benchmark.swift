@@ -7,7 +7,6 @@ public func sgemmBenchmark(n: Int, repeats: Int) -> Double {
     let a = Tensor.uniform([n, n], low: -1, high: 1, rng: &rng)
     let b = Tensor.uniform([n, n], low: -1, high: 1, rng: &rng)
     let c = Tensor(uninitializedShape: [n, n])
-    _ = Parallel.threads  // applies the thread setting to OpenBLAS before timing
     sgemm(false, false, m: n, n: n, k: n, a.data, b.data, c.data)  // warm-up
     var rates: [Double] = []
     for _ in 0..<repeats {

@@ -1,5 +1,4 @@
 import CBLAS
-import Dispatch
 
 /// Matrix products through OpenBLAS sgemm: 2-D, batched 3-D, and 3-D × 2-D (rhs shared over the
 /// batch). Transposes are passed to BLAS as flags, never materialised.
@@ -26,7 +25,7 @@ func sgemm(_ transA: Bool, _ transB: Bool, m: Int, n: Int, k: Int,
     let bands = min(workers, (splitRows ? m : n) / 16)
     guard bands > 1 && m * n * k >= 1 << 20 else { return band(rows: 0..<m, columns: 0..<n) }
     let extent = splitRows ? m : n
-    DispatchQueue.concurrentPerform(iterations: bands) { index in
+    Parallel.forEach(bands) { index in
         let lower = index == 0 ? 0 : (extent * index / bands) & ~15
         let upper = index == bands - 1 ? extent : (extent * (index + 1) / bands) & ~15
         if splitRows { band(rows: lower..<upper, columns: 0..<n) } else { band(rows: 0..<m, columns: lower..<upper) }

@@ -51,8 +51,7 @@ struct Conv2DDirect {
 
     private static func roundedUp(_ value: Int, to multiple: Int) -> Int { (value + multiple - 1) / multiple * multiple }
 
-    /// Groups of a pass; the backward's weight gradient has one partial sum per group of `backwardPlan`.
-    var groupCount: Int { (g.batch + imagesPerGroup - 1) / imagesPerGroup }
+    private var groupCount: Int { (g.batch + imagesPerGroup - 1) / imagesPerGroup }
 
     /// The gradient with respect to the input as a convolution of the output gradient: padding k − 1 − p,
     /// input and output channels swapped (the weights flipped, see `flippedTransposedWeights`). Its bands
@@ -121,7 +120,7 @@ struct Conv2DDirect {
     }
 
     /// The grouping of `backward`: the forward's, or smaller if the stacked output gradient needs it.
-    var backwardPlan: Conv2DDirect {
+    private var backwardPlan: Conv2DDirect {
         guard hasDirectInputGradient else { return self }
         let group = min(imagesPerGroup, Conv2DDirect(transposed).imagesPerGroup)
         // One stacked output gradient serves both passes: the longer of the two channel lengths.
@@ -130,11 +129,12 @@ struct Conv2DDirect {
         return Conv2DDirect(g, imagesPerGroup: group, stackedLength: length)
     }
 
-    /// The input gradient and each group's share of the weight gradient (at `weightPartials +
-    /// group·weightCount`, groups of `backwardPlan`), both overwritten, from one stacked copy of the output
-    /// gradient per group. The input gradient needs `hasDirectInputGradient`.
+    /// The input gradient and the weight gradient, each overwritten when given, from one stacked copy of
+    /// the output gradient per group. The weight gradient is summed from one partial per group, added in
+    /// group order, so it does not depend on which worker took which group. The input gradient needs
+    /// `hasDirectInputGradient`.
     func backward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, outputGrad: UnsafePointer<Float>,
-                  inputGrad: UnsafeMutablePointer<Float>?, weightPartials: UnsafeMutablePointer<Float>?) {
+                  inputGrad: UnsafeMutablePointer<Float>?, weightGrad: UnsafeMutablePointer<Float>?) {
         precondition(inputGrad == nil || hasDirectInputGradient, "Conv2DDirect: no direct input gradient for \(g)")
         let plan = backwardPlan
         let gradPlan = inputGrad == nil ? nil
@@ -145,6 +145,9 @@ struct Conv2DDirect {
         // The correlation reads whole tiles of output channels: rows past the last one stay zero.
         let gradRows = plan.tileBlocks * Self.tileRows
         assert(gradPlan == nil || gradPlan!.stackedLength == plan.stackedLength && gradPlan!.imageWidth == plan.imageWidth)
+        let partialsScratch = weightGrad == nil ? nil : ScratchPool.take(plan.groupCount * g.weightCount)
+        defer { partialsScratch.map(ScratchPool.give) }
+        let weightPartials = partialsScratch?.pointer
         func run(_ packed: UnsafePointer<Float>?) {
             let sizes = [gradRows * plan.stackedLength, weightPartials == nil ? 0 : g.inChannels * plan.stackedLength]
             plan.forEachGroup(buffers: sizes) { buffers, first, count, group in
@@ -162,10 +165,16 @@ struct Conv2DDirect {
                 }
             }
         }
-        guard let gradPlan else { return run(nil) }
-        ScratchPool.withBuffer(g.weightCount) { flipped in
-            flippedTransposedWeights(weight, into: flipped)
-            gradPlan.withPackedWeights(flipped) { run($0) }
+        if let gradPlan {
+            ScratchPool.withBuffer(g.weightCount) { flipped in
+                flippedTransposedWeights(weight, into: flipped)
+                gradPlan.withPackedWeights(flipped) { run($0) }
+            }
+        } else {
+            run(nil)
+        }
+        if let weightGrad, let weightPartials {
+            Conv2DKernels.sumPartials(weightPartials, parts: plan.groupCount, count: g.weightCount, into: weightGrad)
         }
     }
 
@@ -179,7 +188,6 @@ struct Conv2DDirect {
         let taken = (0..<workers).map { _ in sizes.map(ScratchPool.take) }
         defer { taken.joined().forEach(ScratchPool.give) }
         let buffers = taken.map { $0.map(\.pointer) }
-        BLASKernelSelection.ensureSelected()
         Parallel.forEachDynamically(groupCount) { worker, group in
             let first = group * imagesPerGroup
             body(buffers[worker], first, min(imagesPerGroup, g.batch - first), group)
@@ -372,7 +380,7 @@ struct Conv2DDirect {
 
 /// Copies a short row (an image row of 7-28 floats) without a call into memmove.
 @inline(__always)
-func copyRow(from source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int) {
+private func copyRow(from source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int) {
     var i = 0
     while i + 8 <= count {
         UnsafeMutableRawPointer(target + i).storeBytes(of: UnsafeRawPointer(source + i).loadUnaligned(as: SIMD8<Float>.self),

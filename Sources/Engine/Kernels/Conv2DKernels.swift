@@ -61,23 +61,18 @@ public enum Conv2DKernels {
         if let biasGrad, let biasPartials { sumPartials(biasPartials, parts: workers, count: outC, into: biasGrad) }
     }
 
-    /// Stride-1 gradients through `Conv2DDirect`; the weight gradient's partial sums are per group, added in
-    /// group order. An input gradient the direct scheme cannot take (non-square kernel, padding ≥ kernel)
-    /// goes through im2col.
+    /// Stride-1 gradients through `Conv2DDirect`; an input gradient it cannot take (non-square kernel,
+    /// padding ≥ kernel) goes through im2col.
     private static func directBackward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                        outputGrad: UnsafePointer<Float>, geometry g: Conv2DGeometry,
                                        inputGrad: UnsafeMutablePointer<Float>?, weightGrad: UnsafeMutablePointer<Float>?,
                                        biasGrad: UnsafeMutablePointer<Float>?) {
         let direct = Conv2DDirect(g)
         let directInputGrad = inputGrad != nil && direct.hasDirectInputGradient
-        let groups = direct.backwardPlan.groupCount
-        let weightScratch = weightGrad == nil ? nil : ScratchPool.take(groups * g.weightCount)
-        defer { weightScratch.map(ScratchPool.give) }
-        if weightScratch != nil || directInputGrad {
+        if weightGrad != nil || directInputGrad {
             direct.backward(input: input, weight: weight, outputGrad: outputGrad,
-                            inputGrad: directInputGrad ? inputGrad : nil, weightPartials: weightScratch?.pointer)
+                            inputGrad: directInputGrad ? inputGrad : nil, weightGrad: weightGrad)
         }
-        if let weightGrad, let weightScratch { sumPartials(weightScratch.pointer, parts: groups, count: g.weightCount, into: weightGrad) }
         if let biasGrad { sumPlanes(outputGrad, geometry: g, into: biasGrad) }
         if let inputGrad, !directInputGrad {
             perImageBackward(input: input, weight: weight, outputGrad: outputGrad, geometry: g, inputGrad: inputGrad,
@@ -139,7 +134,8 @@ public enum Conv2DKernels {
         }
     }
 
-    private static func sumPartials(_ partials: UnsafePointer<Float>, parts: Int, count: Int,
+    /// result = Σ over `parts` consecutive blocks of `count` floats, added in block order.
+    static func sumPartials(_ partials: UnsafePointer<Float>, parts: Int, count: Int,
                                     into result: UnsafeMutablePointer<Float>) {
         result.update(from: partials, count: count)
         for part in 1..<max(1, parts) {
