@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 
 /// Data parallelism over the machine's cores. The engine owns all threads: OpenBLAS runs single-threaded
@@ -32,36 +31,12 @@ public enum Parallel {
     /// whichever worker is free, so a slower core (a busy neighbour on a shared host) takes fewer items;
     /// `worker` < min(threads, count). Which worker gets which index varies from run to run.
     public static func forEachDynamically(_ count: Int, _ body: (_ worker: Int, _ index: Int) -> Void) {
-        guard count > 0 else { return }
-        let workers = min(threads, count)
-        guard workers > 1 else {
-            for index in 0..<count { body(0, index) }
-            return
-        }
-        let counter = SharedCounter()
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            while true {
-                let index = counter.next()
-                guard index < count else { return }
-                body(worker, index)
-            }
-        }
-    }
-
-    private final class SharedCounter: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value = 0
-
-        func next() -> Int {
-            lock.lock()
-            defer { lock.unlock() }
-            value += 1
-            return value - 1
-        }
+        WorkerPool.shared.run(count, participants: threads, body)
     }
 
     /// Splits 0..<count into at most `threads` contiguous ranges of at least `grain` indices each
-    /// and runs `body` on them concurrently (inline when only one range results).
+    /// and runs `body` on them concurrently (inline when only one range results, or when called from inside
+    /// another parallel region).
     public static func ranges(_ count: Int, grain: Int, _ body: (Range<Int>) -> Void) {
         guard count > 0 else { return }
         let chunks = min(threads, max(1, count / max(grain, 1)))
@@ -69,7 +44,7 @@ public enum Parallel {
             body(0..<count)
             return
         }
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+        WorkerPool.shared.run(chunks, participants: chunks) { _, chunk in
             body(count * chunk / chunks ..< count * (chunk + 1) / chunks)
         }
     }
