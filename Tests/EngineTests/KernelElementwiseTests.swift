@@ -92,4 +92,13 @@ final class KernelElementwiseTests: XCTestCase {
         }
         KernelTestSupport.assertClose(dx, (0..<x.count).map { dy[$0 / plane] / Float(plane) }, tolerance: 1e-7, "pool gradient")
     }
+
+    func testTreeSumAddsEveryLane() {
+        // Integers up to 2^24 add exactly in any order; random lanes agree with a Double sum to rounding.
+        let integers = SIMD16<Float>((0..<16).map { Float($0 * $0) })
+        XCTAssertEqual(VectorMath.treeSum(integers), Float((0..<16).map { $0 * $0 }.reduce(0, +)))
+        let values = KernelTestSupport.randomValues(16, seed: 9)
+        let exact = values.map(Double.init).reduce(0, +)
+        XCTAssertEqual(Double(VectorMath.treeSum(SIMD16<Float>(values))), exact, accuracy: 1e-5 * values.map { abs(Double($0)) }.reduce(0, +))
+    }
 }

@@ -337,9 +337,9 @@ struct Conv2DDirect {
                         for row in 0..<rows where block * rows + row < g.outChannels {
                             let tile = Tile(partials + (c * tapGroups + tapGroup) * tileFloats + row * 3 * width)
                             let target = weightGrad + ((block * rows + row) * C + c) * taps + 3 * tapGroup
-                            target[0] = tile.a.sum()
-                            if 3 * tapGroup + 1 < taps { target[1] = tile.b.sum() }
-                            if 3 * tapGroup + 2 < taps { target[2] = tile.c.sum() }
+                            target[0] = VectorMath.treeSum(tile.a)
+                            if 3 * tapGroup + 1 < taps { target[1] = VectorMath.treeSum(tile.b) }
+                            if 3 * tapGroup + 2 < taps { target[2] = VectorMath.treeSum(tile.c) }
                         }
                     }
                 }

@@ -84,17 +84,19 @@ public enum GroupNormKernels {
                 var sumDxhat: Float = 0, sumDxhatXhat: Float = 0
                 let mu = mean[item], r = rstd[item]
                 let dy: UnsafePointer<Float>
+                let channelSums = gradSums + n * channels + firstChannel, channelDots = gradDots + n * channels + firstChannel
                 if applySiLU, let target = inputGrad.map({ $0 + item * size }) ?? scratch?.pointer {
                     siluBackward(x: x, outputGrad: outputGrad + item * size, into: target, channels: firstChannel..<(firstChannel + perGroup),
-                                 plane: plane, weight: weight, bias: bias, mean: mu, rstd: r)
+                                 plane: plane, weight: weight, bias: bias, mean: mu, rstd: r, sums: channelSums, dots: channelDots)
                     dy = UnsafePointer(target)
                 } else {
                     dy = outputGrad + item * size
+                    for k in 0..<perGroup {
+                        (channelSums[k], channelDots[k]) = VectorMath.sumAndDot(dy + k * plane, x + k * plane, count: plane)
+                    }
                 }
                 for k in 0..<perGroup {
-                    let (a, b) = VectorMath.sumAndDot(dy + k * plane, x + k * plane, count: plane)
-                    gradSums[n * channels + firstChannel + k] = a
-                    gradDots[n * channels + firstChannel + k] = b
+                    let (a, b) = (channelSums[k], channelDots[k])
                     let gamma = weight[firstChannel + k]
                     sumDxhat += gamma * a
                     sumDxhatXhat += gamma * r * (b - mu * a)
@@ -133,21 +135,34 @@ public enum GroupNormKernels {
         }
     }
 
-    /// dz = dy·SiLU′(z) with z = x·rstd·γ + (β − mean·rstd·γ) recomputed per channel of one group.
+    /// dz = dy·SiLU′(z) with z = x·rstd·γ + (β − mean·rstd·γ) recomputed per channel of one group; in the
+    /// same pass sums[k] = Σ dz and dots[k] = Σ dz·x per channel.
     private static func siluBackward(x: UnsafePointer<Float>, outputGrad: UnsafePointer<Float>, into dz: UnsafeMutablePointer<Float>,
                                      channels: Range<Int>, plane: Int, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                                     mean: Float, rstd: Float) {
+                                     mean: Float, rstd: Float, sums: UnsafeMutablePointer<Float>, dots: UnsafeMutablePointer<Float>) {
         for (k, c) in channels.enumerated() {
             let scale = rstd * weight[c], shift = bias[c] - mean * scale
             let xc = x + k * plane, dyc = outputGrad + k * plane, dzc = dz + k * plane
+            var sum = Vector(), dot = Vector()
             forEachLane(plane) { i in
-                let z = Vector(repeating: shift).addingProduct(VectorMath.load(xc + i), Vector(repeating: scale))
+                let xv = VectorMath.load(xc + i)
+                let z = Vector(repeating: shift).addingProduct(xv, Vector(repeating: scale))
                 let s = fastSigmoid(z)
-                VectorMath.store(VectorMath.load(dyc + i) * s * Vector(repeating: 1).addingProduct(z, 1 - s), dzc + i)
+                let g = VectorMath.load(dyc + i) * s * Vector(repeating: 1).addingProduct(z, 1 - s)
+                VectorMath.store(g, dzc + i)
+                sum += g
+                dot += g * xv
             } scalar: { i in
                 let z = xc[i] * scale + shift, s = fastSigmoid(z)
                 dzc[i] = dyc[i] * s * (1 + z * (1 - s))
             }
+            // The same sums, in the same order, as `VectorMath.sumAndDot` over dz and x.
+            var (total, totalDot) = (sum.sum(), dot.sum())
+            for i in plane / Vector.scalarCount * Vector.scalarCount..<plane {
+                total += dzc[i]
+                totalDot += dzc[i] * xc[i]
+            }
+            (sums[k], dots[k]) = (total, totalDot)
         }
     }
 

@@ -14,6 +14,16 @@ enum VectorMath {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self)
     }
 
+    /// The sum of the lanes as a tree of halves: 4 shuffles and adds, where `SIMD.sum()` adds the 16 lanes
+    /// one after another in order (a chain of 15 dependent shuffles and adds).
+    @inline(__always)
+    static func treeSum(_ v: Vector) -> Float {
+        let eight = v.lowHalf + v.highHalf
+        let four = eight.lowHalf + eight.highHalf
+        let two = four.lowHalf + four.highHalf
+        return two[0] + two[1]
+    }
+
     static func sum(_ x: UnsafePointer<Float>, count: Int) -> Float {
         var acc = Vector(), i = 0
         while i + width <= count { acc += load(x + i); i += width }
