@@ -81,6 +81,14 @@ final class KernelConv2DTests: XCTestCase {
                              kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1))
     }
 
+    func testRowsOfEveryCopyWidth() {
+        // Image rows are copied in whole vectors, the last one overlapping: widths across 4, 8 and 16.
+        for width in [4, 6, 8, 12, 16, 17, 28, 33] {
+            check(Conv2DGeometry(batch: 3, inChannels: 2, height: 3, width: width, outChannels: 3,
+                                 kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1))
+        }
+    }
+
     func testStride2OddInputRoundsUp() {
         let g = Conv2DGeometry(batch: 2, inChannels: 3, height: 7, width: 7, outChannels: 4,
                                kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 1)

@@ -384,14 +384,25 @@ struct Conv2DDirect {
     @inline(__always) private func load(_ p: UnsafePointer<Float>) -> Vector { VectorMath.load(p) }
 }
 
-/// Copies a short row (an image row of 7-28 floats) without a call into memmove.
+/// Copies a short row (an image row of 7-28 floats) without a call into memmove: whole vectors, the last
+/// one overlapping the one before (source and target never overlap).
 @inline(__always)
 private func copyRow(from source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int) {
-    var i = 0
-    while i + 8 <= count {
-        UnsafeMutableRawPointer(target + i).storeBytes(of: UnsafeRawPointer(source + i).loadUnaligned(as: SIMD8<Float>.self),
-                                                      as: SIMD8<Float>.self)
-        i += 8
+    @inline(__always) func copy<V: SIMD>(_: V.Type, at i: Int) where V.Scalar == Float {
+        UnsafeMutableRawPointer(target + i).storeBytes(of: UnsafeRawPointer(source + i).loadUnaligned(as: V.self), as: V.self)
     }
-    while i < count { target[i] = source[i]; i += 1 }
+    switch count {
+    case 16...:
+        var i = 0
+        while i + 16 <= count { copy(SIMD16<Float>.self, at: i); i += 16 }
+        if i < count { copy(SIMD16<Float>.self, at: count - 16) }
+    case 8..<16:
+        copy(SIMD8<Float>.self, at: 0)
+        copy(SIMD8<Float>.self, at: count - 8)
+    case 4..<8:
+        copy(SIMD4<Float>.self, at: 0)
+        copy(SIMD4<Float>.self, at: count - 4)
+    default:
+        for i in 0..<count { target[i] = source[i] }
+    }
 }
