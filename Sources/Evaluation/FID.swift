@@ -1,6 +1,7 @@
 // Fréchet distance between two sets of feature vectors (LZN-ALGORITHM.md §6.1), in float64.
 import ArrayFormats
 import CBLAS
+import Engine
 
 /// Mean and unbiased (N−1) covariance of a set of float32 feature rows, accumulated in float64.
 public struct FeatureStatistics: Equatable, Sendable {
@@ -52,6 +53,8 @@ public struct FeatureStatistics: Equatable, Sendable {
 
     /// Σ = (X−μ)ᵀ(X−μ)/(N−1), centred rows converted to float64 in blocks and accumulated with dsyrk.
     private static func centredCovariance(_ x: UnsafePointer<Float>, rows: Int, dimension: Int, mean: [Double]) -> [Double] {
+        // OpenBLAS's kernels and thread count are set up by the engine, which an FID-only process never touches.
+        BLASKernelSelection.ensureSelected()
         let d = dimension
         let blockRows = max(1, min(rows, (1 << 20) / d))
         var covariance = [Double](repeating: 0, count: d * d)

@@ -1,11 +1,13 @@
 // Dense symmetric float64 matrix helpers on LAPACK's dsyevd (OpenBLAS) for FID.
 import CBLAS
+import Engine
 
 enum SymmetricMatrix {
     /// Eigenvalues (ascending) and, if requested, eigenvectors of a symmetric `n×n` matrix.
     /// Row-major symmetric input is its own column-major transpose, so LAPACK can read it as is;
     /// the returned eigenvectors are column-major: vector k is `vectors[k*n ..< (k+1)*n]`.
     static func eigen(_ matrix: [Double], dimension n: Int, vectors: Bool) throws -> (values: [Double], vectors: [Double]) {
+        BLASKernelSelection.ensureSelected()
         var a = matrix
         var w = [Double](repeating: 0, count: n)
         var jobz: CChar = vectors ? 86 /* V */ : 78 /* N */
@@ -50,6 +52,7 @@ enum SymmetricMatrix {
 
     /// S·M·S for symmetric S and M, symmetrised against rounding.
     static func sandwich(_ s: [Double], _ m: [Double], dimension n: Int) -> [Double] {
+        BLASKernelSelection.ensureSelected()
         var sm = [Double](repeating: 0, count: n * n)
         cblas_dsymm(CblasRowMajor, CblasLeft, CblasUpper, Int32(n), Int32(n), 1.0, s, Int32(n), m, Int32(n), 0.0, &sm, Int32(n))
         var result = [Double](repeating: 0, count: n * n)

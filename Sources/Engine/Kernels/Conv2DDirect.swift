@@ -129,12 +129,13 @@ struct Conv2DDirect {
         return Conv2DDirect(g, imagesPerGroup: group, stackedLength: length)
     }
 
-    /// The input gradient and the weight gradient, each overwritten when given, from one stacked copy of
-    /// the output gradient per group. The weight gradient is summed from one partial per group, added in
-    /// group order, so it does not depend on which worker took which group. The input gradient needs
-    /// `hasDirectInputGradient`.
+    /// The input, weight and bias gradients, each overwritten when given, from one stacked copy of the
+    /// output gradient per group. The weight and bias gradients are summed from one partial per group,
+    /// added in group order, so they do not depend on which worker took which group. The input gradient
+    /// needs `hasDirectInputGradient`.
     func backward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, outputGrad: UnsafePointer<Float>,
-                  inputGrad: UnsafeMutablePointer<Float>?, weightGrad: UnsafeMutablePointer<Float>?) {
+                  inputGrad: UnsafeMutablePointer<Float>?, weightGrad: UnsafeMutablePointer<Float>?,
+                  biasGrad: UnsafeMutablePointer<Float>? = nil) {
         precondition(inputGrad == nil || hasDirectInputGradient, "Conv2DDirect: no direct input gradient for \(g)")
         let plan = backwardPlan
         let gradPlan = inputGrad == nil ? nil
@@ -148,6 +149,9 @@ struct Conv2DDirect {
         let partialsScratch = weightGrad == nil ? nil : ScratchPool.take(plan.groupCount * g.weightCount)
         defer { partialsScratch.map(ScratchPool.give) }
         let weightPartials = partialsScratch?.pointer
+        let biasScratch = biasGrad == nil ? nil : ScratchPool.take(plan.groupCount * g.outChannels)
+        defer { biasScratch.map(ScratchPool.give) }
+        let biasPartials = biasScratch?.pointer
         func run(_ packed: UnsafePointer<Float>?) {
             // Up to a vector's worth of slack in front of the stacked output gradient, see below.
             let sizes = [gradRows * plan.stackedLength + Vector.scalarCount, weightPartials == nil ? 0 : g.inChannels * plan.stackedLength]
@@ -160,6 +164,14 @@ struct Conv2DDirect {
                 let (stackedGrad, stackedInput) = (buffers[0] + shift, buffers[1])
                 plan.place(outputGrad, channels: g.outChannels, height: g.outHeight, width: g.outWidth, padding: gradPadding,
                            first: first, count: count, into: stackedGrad, rows: gradRows)
+                if let biasPartials {
+                    // The band holds the group's output gradient and zeros: its rows sum to the bias gradient.
+                    let rows = (gradPadding * plan.rowLength(count))..<((gradPadding + g.outHeight) * plan.rowLength(count))
+                    for o in 0..<g.outChannels {
+                        biasPartials[group * g.outChannels + o] =
+                            VectorMath.sum(stackedGrad + o * plan.stackedLength + rows.lowerBound, count: rows.count)
+                    }
+                }
                 if let weightPartials {
                     plan.stack(input, first: first, count: count, into: stackedInput, rows: g.inChannels)
                     plan.correlate(wideGrad: stackedGrad + gradOrigin, gradStride: plan.stackedLength, count: count, stacked: stackedInput,
@@ -180,6 +192,9 @@ struct Conv2DDirect {
         }
         if let weightGrad, let weightPartials {
             Conv2DKernels.sumPartials(weightPartials, parts: plan.groupCount, count: g.weightCount, into: weightGrad)
+        }
+        if let biasGrad, let biasPartials {
+            Conv2DKernels.sumPartials(biasPartials, parts: plan.groupCount, count: g.outChannels, into: biasGrad)
         }
     }
 

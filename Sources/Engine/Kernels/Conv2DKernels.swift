@@ -71,9 +71,10 @@ public enum Conv2DKernels {
         let directInputGrad = inputGrad != nil && direct.hasDirectInputGradient
         if weightGrad != nil || directInputGrad {
             direct.backward(input: input, weight: weight, outputGrad: outputGrad,
-                            inputGrad: directInputGrad ? inputGrad : nil, weightGrad: weightGrad)
+                            inputGrad: directInputGrad ? inputGrad : nil, weightGrad: weightGrad, biasGrad: biasGrad)
+        } else if let biasGrad {
+            sumPlanes(outputGrad, geometry: g, into: biasGrad)
         }
-        if let biasGrad { sumPlanes(outputGrad, geometry: g, into: biasGrad) }
         if let inputGrad, !directInputGrad {
             perImageBackward(input: input, weight: weight, outputGrad: outputGrad, geometry: g, inputGrad: inputGrad,
                              weightPartials: nil, biasPartials: nil)
