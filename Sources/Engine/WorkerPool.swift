@@ -11,10 +11,11 @@ final class WorkerPool: @unchecked Sendable {
 
     static let spinSeconds = 0.002
 
-    /// Publishes a job: a serial number times 256 plus the job's thread count (the caller and workers
-    /// 1..<threads take part; the others skip the job without touching it).
+    /// Publishes a job: a serial number times `serialUnit` plus the job's thread count (the caller and
+    /// workers 1..<threads take part; the others skip the job without touching it).
     private let generation = Atomic<Int>(0)
-    private static let maximumThreads = 255
+    private static let serialUnit = 256
+    private static let maximumThreads = serialUnit - 1
     private let nextItem = Atomic<Int>(0)
     /// Participating workers that have not yet finished the current job.
     private let pending = Atomic<Int>(0)
@@ -31,8 +32,9 @@ final class WorkerPool: @unchecked Sendable {
     nonisolated(unsafe) private var workers = 0
 
     /// Runs `body(slot, item)` for every item in 0..<count on the calling thread (slot 0) and workers
-    /// 1..<min(participants, count) (their slot is their number). Returns when all are done. A call made while another job runs (a nested call from inside a job, or another thread's) runs
-    /// its items on the calling thread alone.
+    /// 1..<min(participants, count) (their slot is their number). Returns when all are done. A call made
+    /// while another job runs (a nested call from inside a job, or another thread's) runs its items on the
+    /// calling thread alone.
     func run(_ count: Int, participants: Int, _ body: (_ slot: Int, _ item: Int) -> Void) {
         guard count > 0 else { return }
         let slots = min(participants, count, Self.maximumThreads)
@@ -47,8 +49,8 @@ final class WorkerPool: @unchecked Sendable {
             itemCount = count
             nextItem.store(0, ordering: .relaxed)
             pending.store(slots - 1, ordering: .relaxed)
-            let serial = generation.load(ordering: .relaxed) / 256 + 1
-            generation.store(serial * 256 + slots, ordering: .releasing)
+            let serial = generation.load(ordering: .relaxed) / Self.serialUnit + 1
+            generation.store(serial * Self.serialUnit + slots, ordering: .releasing)
             parking.lock()
             if parked[1..<slots].contains(true) { parking.broadcast() }
             parking.unlock()
@@ -75,7 +77,7 @@ final class WorkerPool: @unchecked Sendable {
         while workers < count {
             let (seen, slot) = (generation.load(ordering: .acquiring), workers + 1)
             let thread = Thread { [self] in work(slot: slot, seen: seen) }
-            thread.name = "lzn-worker-\(workers + 1)"
+            thread.name = "lzn-worker-\(slot)"
             thread.start()
             workers += 1
         }
@@ -90,6 +92,9 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
+    /// Whether worker `slot` takes part in the job published as `generation`.
+    private static func includes(_ generation: Int, slot: Int) -> Bool { slot < generation % serialUnit }
+
     /// Waits for the next job this worker takes part in and returns its generation: spinning for up to
     /// `spinSeconds`, then parked. A worker left out of a job parks at once.
     private func waitForJob(slot: Int, after last: Int) -> Int {
@@ -99,7 +104,7 @@ final class WorkerPool: @unchecked Sendable {
         while true {
             let current = generation.load(ordering: .acquiring)
             if current != seen {
-                if slot < current % 256 { return current }
+                if Self.includes(current, slot: slot) { return current }
                 seen = current
                 break
             }
@@ -117,7 +122,7 @@ final class WorkerPool: @unchecked Sendable {
         while true {
             let current = generation.load(ordering: .acquiring)
             if current != seen {
-                if slot < current % 256 { return current }
+                if Self.includes(current, slot: slot) { return current }
                 seen = current
             }
             parking.wait()
