@@ -96,6 +96,28 @@ final class KernelConv2DTests: XCTestCase {
         check(g)
     }
 
+    func testStridedDirectPhasesAtTheNetworksShapes() {
+        // Stride 2 runs the direct tiles over s×s phases: the networks' 28→14 and 14→7 convolutions with a
+        // channel tail (11 outputs) and several groups, rows of 14 and 7 pixels split into even and odd.
+        for size in [28, 14] {
+            check(Conv2DGeometry(batch: 13, inChannels: 5, height: size, width: size, outChannels: 11,
+                                 kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 1))
+        }
+    }
+
+    func testStridedDirectPhasesOfOtherKernels() {
+        // No padding with an even kernel (every phase one tap), a 5x5 kernel reaching two phase rows, odd sizes,
+        // and stride 3 with a non-square kernel (nine phases, some with one tap column).
+        check(Conv2DGeometry(batch: 3, inChannels: 2, height: 8, width: 10, outChannels: 3,
+                             kernelHeight: 2, kernelWidth: 2, stride: 2, padding: 0))
+        check(Conv2DGeometry(batch: 3, inChannels: 3, height: 11, width: 9, outChannels: 4,
+                             kernelHeight: 5, kernelWidth: 5, stride: 2, padding: 2))
+        check(Conv2DGeometry(batch: 2, inChannels: 2, height: 10, width: 13, outChannels: 9,
+                             kernelHeight: 3, kernelWidth: 4, stride: 3, padding: 1))
+        XCTAssertFalse(Conv2DDirect.handles(Conv2DGeometry(batch: 1, inChannels: 1, height: 6, width: 11, outChannels: 1,
+                                                           kernelHeight: 5, kernelWidth: 2, stride: 3, padding: 2)))
+    }
+
     func testPointwiseIsAPlainProduct() {
         let g = Conv2DGeometry(batch: 3, inChannels: 6, height: 5, width: 4, outChannels: 7, kernelHeight: 1, kernelWidth: 1)
         XCTAssertTrue(g.isPointwise)

@@ -1,6 +1,6 @@
-/// Stride-1 convolutions computed straight from zero-padded images, with no column matrix and no GEMM
-/// packing: on the small images of the networks (7×7 to 28×28, 16-128 channels) copying a column matrix
-/// and OpenBLAS's packing of it cost as much as the multiplications.
+/// Convolutions computed straight from zero-padded images, with no column matrix and no GEMM packing: on
+/// the small images of the networks (7×7 to 28×28, 16-128 channels) copying a column matrix and
+/// OpenBLAS's packing of it cost as much as the multiplications.
 ///
 /// The images of a group are stacked side by side into one band, each channel a run of rows of
 /// `rowLength = count·imageWidth` floats: `padding` zero rows, then row h of image 0, zeros, row h of image
@@ -11,6 +11,11 @@
 /// consecutive inputs, so the inner loops are 16-wide vector FMAs on unaligned loads. The input gradient
 /// is the same convolution of the output gradient with the flipped, transposed kernel; the weight
 /// gradient is a dot product over the wide positions per (output channel, tap).
+///
+/// With stride s > 1 each stacked channel is s×s phase bands: phase (py, px) holds the rows and columns
+/// of the stride-1 band that are ≡ (py, px) mod s, so tap (i, j) reads phase (i mod s, j mod s) at
+/// `t + (i / s)·rowLength + j / s`, again a run of consecutive inputs for a run of outputs. Strided input
+/// gradients are not direct (they go through im2col).
 struct Conv2DDirect {
     typealias Vector = SIMD16<Float>
     /// Output channels per register tile.
@@ -27,26 +32,32 @@ struct Conv2DDirect {
     /// reach `padding` into the next image's row.
     let imageWidth: Int
     let imagesPerGroup: Int
-    /// Floats per stacked channel: room for the widest band (a full group), its wide positions and the
-    /// reach of the last tap, in whole cache lines so that every channel starts on one.
+    /// Floats per stacked channel: s×s phases, each with room for the widest band (a full group), its wide
+    /// positions and the reach of the last tap, in whole cache lines so that every channel starts on one.
     let stackedLength: Int
 
-    /// Whether the input gradient is a direct convolution too: `transposed` needs a square kernel and
-    /// padding ≤ kernel − 1.
-    var hasDirectInputGradient: Bool { g.kernelHeight == g.kernelWidth && g.padding <= g.kernelHeight - 1 }
+    /// Whether `g` can run here: every phase of a strided convolution must be read by some tap.
+    static func handles(_ g: Conv2DGeometry) -> Bool { g.stride <= min(g.kernelHeight, g.kernelWidth) }
+
+    /// Whether the input gradient is a direct convolution too: `transposed` needs stride 1, a square kernel
+    /// and padding ≤ kernel − 1.
+    var hasDirectInputGradient: Bool { g.stride == 1 && g.kernelHeight == g.kernelWidth && g.padding <= g.kernelHeight - 1 }
 
     init(_ g: Conv2DGeometry, imagesPerGroup: Int? = nil, stackedLength: Int? = nil) {
-        precondition(g.stride == 1, "Conv2DDirect: stride \(g.stride)")
+        precondition(Self.handles(g), "Conv2DDirect: stride \(g.stride) with a \(g.kernelHeight)x\(g.kernelWidth) kernel")
         self.g = g
-        imageWidth = max(g.width + g.padding, g.outWidth)
+        let s = g.stride
+        imageWidth = max((g.width + g.padding + s - 1) / s, g.outWidth)
         let balanced = (g.batch + Self.groupsPerWorker * Parallel.threads - 1) / (Self.groupsPerWorker * Parallel.threads)
-        let floatsPerImage = g.inChannels * (g.height + 2 * g.padding + g.kernelHeight) * imageWidth
+        let floatsPerImage = g.inChannels * s * (g.height + 2 * g.padding + g.kernelHeight) * imageWidth
         let group = imagesPerGroup ?? max(1, min(balanced, Self.groupBudget / max(1, floatsPerImage)))
         self.imagesPerGroup = group
         let widest = group * imageWidth
-        let reach = Self.roundedUp(g.outHeight * widest, to: Self.tileWidth) + (g.kernelHeight - 1) * widest
-            + g.kernelWidth - 1 + Vector.scalarCount
-        self.stackedLength = stackedLength ?? Self.roundedUp(reach, to: Vector.scalarCount)
+        let reach = Self.roundedUp(g.outHeight * widest, to: Self.tileWidth) + (g.kernelHeight - 1) / s * widest
+            + (g.kernelWidth - 1) / s + Vector.scalarCount
+        // Every image row must have a place in its phase, even rows no tap reads.
+        let imageRows = ((g.padding + g.height - 1) / s + 1) * widest
+        self.stackedLength = stackedLength ?? s * s * Self.roundedUp(max(reach, imageRows), to: Vector.scalarCount)
     }
 
     private static func roundedUp(_ value: Int, to multiple: Int) -> Int { (value + multiple - 1) / multiple * multiple }
@@ -67,6 +78,18 @@ struct Conv2DDirect {
 
     private var tileBlocks: Int { (g.outChannels + Self.tileRows - 1) / Self.tileRows }
     private var taps: Int { g.kernelHeight * g.kernelWidth }
+    /// Floats per phase of a stacked channel.
+    private var phaseLength: Int { stackedLength / (g.stride * g.stride) }
+
+    /// Where tap `tap` (row-major over the kernel) reads in a stacked channel of a band of `count` images,
+    /// relative to the wide position.
+    private func tapOffsets(count: Int) -> [Int] {
+        let (s, kw, rowFloats) = (g.stride, g.kernelWidth, rowLength(count))
+        return (0..<taps).map { tap in
+            let (i, j) = tap.quotientAndRemainder(dividingBy: kw)
+            return ((i % s) * s + j % s) * phaseLength + (i / s) * rowFloats + j / s
+        }
+    }
 
     /// Floats per band row of `count` images.
     private func rowLength(_ count: Int) -> Int { count * imageWidth }
@@ -77,8 +100,12 @@ struct Conv2DDirect {
     /// Stacks `count` images starting at `first` into `stacked` (`rows` channels of `stackedLength`, of which
     /// the first `inChannels` hold images).
     private func stack(_ images: UnsafePointer<Float>, first: Int, count: Int, into stacked: UnsafeMutablePointer<Float>, rows: Int) {
-        place(images, channels: g.inChannels, height: g.height, width: g.width, padding: g.padding,
-              first: first, count: count, into: stacked, rows: rows)
+        if g.stride == 1 {
+            place(images, channels: g.inChannels, height: g.height, width: g.width, padding: g.padding,
+                  first: first, count: count, into: stacked, rows: rows)
+        } else {
+            placePhases(images, first: first, count: count, into: stacked, rows: rows)
+        }
     }
 
     /// Writes every float of the `rows` channels of `stacked`: the pixels of `count` images of `channels` ×
@@ -104,6 +131,50 @@ struct Conv2DDirect {
             (channel + end).update(repeating: 0, count: length - end)
         }
         (stacked + channels * length).update(repeating: 0, count: (rows - channels) * length)
+    }
+
+    /// `place` for stride s > 1: image k's pixel (h, w) sits at row padding + h, column
+    /// k·s·imageWidth + padding + w of a stride-1 band s times as wide; phase (py, px) of a channel holds
+    /// that band's rows ≡ py and columns ≡ px (mod s), divided by s. Zeros everywhere else.
+    private func placePhases(_ images: UnsafePointer<Float>, first: Int, count: Int,
+                             into stacked: UnsafeMutablePointer<Float>, rows: Int) {
+        let (s, p, height, width, channels) = (g.stride, g.padding, g.height, g.width, g.inChannels)
+        let (plane, rowFloats, length) = (height * width, rowLength(count), phaseLength)
+        // Phase py's band rows that hold image rows (h ≡ py − padding mod s, from `first`): consecutive.
+        let imageRows = (0..<s).map { py -> (first: Int, rows: Range<Int>) in
+            let h = ((py - p) % s + s) % s
+            let count = max(0, height - h + s - 1) / s
+            return (h, ((p + h) / s)..<((p + h) / s + count))
+        }
+        // One row of the wide band (zeros with image rows at k·s·imageWidth + padding), stored well before the
+        // phases read it back; its slack covers whole-vector reads past the end.
+        let wideFloats = s * rowFloats + 2 * Vector.scalarCount
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: wideFloats) { wideBuffer in
+            let wide = wideBuffer.baseAddress!
+            wide.initialize(repeating: 0, count: wideFloats)
+            for c in 0..<channels {
+                for py in 0..<s {
+                    let rows = imageRows[py].rows
+                    for px in 0..<s {
+                        let phase = stacked + c * stackedLength + (py * s + px) * length
+                        phase.update(repeating: 0, count: rows.lowerBound * rowFloats)
+                        (phase + rows.upperBound * rowFloats).update(repeating: 0, count: length - rows.upperBound * rowFloats)
+                    }
+                    for (index, h) in stride(from: imageRows[py].first, to: height, by: s).enumerated() {
+                        var source = images + (first * channels + c) * plane + h * width
+                        for k in 0..<count {
+                            copyRow(from: source, to: wide + k * s * imageWidth + p, count: width)
+                            source += channels * plane
+                        }
+                        let row = (rows.lowerBound + index) * rowFloats
+                        for px in 0..<s {
+                            copyEvery(s, from: wide + px, to: stacked + c * stackedLength + (py * s + px) * length + row, count: rowFloats)
+                        }
+                    }
+                }
+            }
+        }
+        (stacked + channels * stackedLength).update(repeating: 0, count: (rows - channels) * stackedLength)
     }
 
     // MARK: Passes
@@ -252,8 +323,8 @@ struct Conv2DDirect {
     /// across the whole sum; each finished tile's pixels (not its junk positions) go straight to `output`.
     private func multiply(stacked: UnsafePointer<Float>, packed: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                           first: Int, count: Int, output: UnsafeMutablePointer<Float>) {
-        let (C, kh, kw, rowFloats, rows, width) = (g.inChannels, g.kernelHeight, g.kernelWidth, rowLength(count), Self.tileRows, Self.tileWidth)
-        let (length, wideLength) = (stackedLength, wideCount(count))
+        let (C, taps, rows, width) = (g.inChannels, self.taps, Self.tileRows, Self.tileWidth)
+        let (length, wideLength, offsets) = (stackedLength, wideCount(count), tapOffsets(count: count))
         // Cache-line aligned, so that no store of a finished tile straddles two lines.
         withUnsafeTemporaryAllocation(byteCount: rows * width * MemoryLayout<Float>.stride, alignment: 64) { tileBuffer in
             let tile = tileBuffer.baseAddress!.bindMemory(to: Float.self, capacity: rows * width)
@@ -268,14 +339,13 @@ struct Conv2DDirect {
                     var r4 = Tile(start[4]), r5 = Tile(start[5]), r6 = Tile(start[6]), r7 = Tile(start[7])
                     var w = weights
                     for c in 0..<C {
-                        for i in 0..<kh {
-                            let source = stacked + c * length + i * rowFloats + t0
-                            for j in 0..<kw {
-                                let x0 = load(source + j), x1 = load(source + j + 16), x2 = load(source + j + 32)
-                                r0.add(w[0], x0, x1, x2); r1.add(w[1], x0, x1, x2); r2.add(w[2], x0, x1, x2); r3.add(w[3], x0, x1, x2)
-                                r4.add(w[4], x0, x1, x2); r5.add(w[5], x0, x1, x2); r6.add(w[6], x0, x1, x2); r7.add(w[7], x0, x1, x2)
-                                w += rows
-                            }
+                        let channel = stacked + c * length + t0
+                        for tap in 0..<taps {
+                            let source = channel + offsets[tap]
+                            let x0 = load(source), x1 = load(source + 16), x2 = load(source + 32)
+                            r0.add(w[0], x0, x1, x2); r1.add(w[1], x0, x1, x2); r2.add(w[2], x0, x1, x2); r3.add(w[3], x0, x1, x2)
+                            r4.add(w[4], x0, x1, x2); r5.add(w[5], x0, x1, x2); r6.add(w[6], x0, x1, x2); r7.add(w[7], x0, x1, x2)
+                            w += rows
                         }
                     }
                     r0.store(tile); r1.store(tile + width); r2.store(tile + 2 * width); r3.store(tile + 3 * width)
@@ -312,7 +382,7 @@ struct Conv2DDirect {
     /// in `partials` and are summed across lanes once at the end.
     private func correlate(wideGrad: UnsafePointer<Float>, gradStride: Int, count: Int, stacked: UnsafePointer<Float>,
                            into weightGrad: UnsafeMutablePointer<Float>) {
-        let (C, kw, rowFloats, rows, taps, wideLength) = (g.inChannels, g.kernelWidth, rowLength(count), Self.tileRows, self.taps, wideCount(count))
+        let (C, rows, taps, wideLength, offsets) = (g.inChannels, Self.tileRows, self.taps, wideCount(count), tapOffsets(count: count))
         let width = Vector.scalarCount, tapGroups = (taps + 2) / 3, chunkLength = 768
         let tileFloats = rows * 3 * width
         ScratchPool.withBuffer(C * tapGroups * tileFloats) { partials in
@@ -324,8 +394,7 @@ struct Conv2DDirect {
                         for tapGroup in 0..<tapGroups {
                             // The last group of a kernel whose tap count is not a multiple of 3 repeats its last tap.
                             func source(_ slot: Int) -> UnsafePointer<Float> {
-                                let tap = min(3 * tapGroup + slot, taps - 1)
-                                return stacked + c * stackedLength + (tap / kw) * rowFloats + tap % kw
+                                stacked + c * stackedLength + offsets[min(3 * tapGroup + slot, taps - 1)]
                             }
                             let (s0, s1, s2) = (source(0), source(1), source(2))
                             let saved = partials + (c * tapGroups + tapGroup) * tileFloats
@@ -419,5 +488,30 @@ private func copyRow(from source: UnsafePointer<Float>, to target: UnsafeMutable
         copy(SIMD4<Float>.self, at: count - 4)
     default:
         for i in 0..<count { target[i] = source[i] }
+    }
+}
+
+/// target[q] = source[q·step] for q < count; with step 2, whole vectors of even lanes (the last one
+/// overlapping), reading up to one vector's worth of floats past the last one used.
+@inline(__always)
+private func copyEvery(_ step: Int, from source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int) {
+    @inline(__always) func evens16(at q: Int) {
+        let pairs = UnsafeRawPointer(source + 2 * q).loadUnaligned(as: SIMD32<Float>.self)
+        UnsafeMutableRawPointer(target + q).storeBytes(of: pairs.evenHalf, as: SIMD16<Float>.self)
+    }
+    @inline(__always) func evens8(at q: Int) {
+        let pairs = UnsafeRawPointer(source + 2 * q).loadUnaligned(as: SIMD16<Float>.self)
+        UnsafeMutableRawPointer(target + q).storeBytes(of: pairs.evenHalf, as: SIMD8<Float>.self)
+    }
+    switch (step, count) {
+    case (2, 16...):
+        var q = 0
+        while q + 16 <= count { evens16(at: q); q += 16 }
+        if q < count { evens16(at: count - 16) }
+    case (2, 8..<16):
+        evens8(at: 0)
+        evens8(at: count - 8)
+    default:
+        for q in 0..<count { target[q] = source[q * step] }
     }
 }

@@ -1,14 +1,15 @@
 import CBLAS
 
 /// Convolution over channels-first images as GEMMs, `output_n[O, P] = weight[O, C·kh·kw] · columns_n[C·kh·kw, P]`
-/// (P = output pixels), or without GEMMs: 1x1 stride-1 convolutions multiply the image itself; other
-/// stride-1 convolutions run `Conv2DDirect`'s register tiles over zero-padded images; strided ones use
-/// im2col per image. Images are split over the workers, each with its own scratch and single-threaded BLAS.
+/// (P = output pixels), or without GEMMs: 1x1 stride-1 convolutions multiply the image itself; the others
+/// run `Conv2DDirect`'s register tiles over zero-padded images, except for a strided convolution's input
+/// gradient and strides wider than the kernel, which use im2col per image. Images are split over the
+/// workers, each with its own scratch and single-threaded BLAS.
 public enum Conv2DKernels {
     /// Writes `output` (`geometry.outputCount` floats); `bias` has `outChannels` floats when given.
     public static func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                                output: UnsafeMutablePointer<Float>, geometry g: Conv2DGeometry) {
-        if g.stride == 1 && !g.isPointwise {
+        if !g.isPointwise && Conv2DDirect.handles(g) {
             Conv2DDirect(g).forward(input: input, weight: weight, bias: bias, output: output)
             return
         }
@@ -42,7 +43,7 @@ public enum Conv2DKernels {
                                 outputGrad: UnsafePointer<Float>, geometry g: Conv2DGeometry,
                                 inputGrad: UnsafeMutablePointer<Float>?, weightGrad: UnsafeMutablePointer<Float>?,
                                 biasGrad: UnsafeMutablePointer<Float>?) {
-        if g.stride == 1 && !g.isPointwise {
+        if !g.isPointwise && Conv2DDirect.handles(g) {
             directBackward(input: input, weight: weight, outputGrad: outputGrad, geometry: g, inputGrad: inputGrad,
                            weightGrad: weightGrad, biasGrad: biasGrad)
             return
@@ -61,7 +62,7 @@ public enum Conv2DKernels {
         if let biasGrad, let biasPartials { sumPartials(biasPartials, parts: workers, count: outC, into: biasGrad) }
     }
 
-    /// Stride-1 gradients through `Conv2DDirect`; an input gradient it cannot take (non-square kernel,
+    /// Gradients through `Conv2DDirect`; an input gradient it cannot take (strided, non-square kernel,
     /// padding ≥ kernel) goes through im2col.
     private static func directBackward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                        outputGrad: UnsafePointer<Float>, geometry g: Conv2DGeometry,
