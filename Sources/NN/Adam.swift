@@ -34,33 +34,50 @@ public final class Adam {
         }
     }
 
-    /// One update of every trainable parameter with a gradient, at learning rate lr·lrFactor.
+    /// One update of every trainable parameter with a gradient, at learning rate lr·lrFactor. The
+    /// parameters are updated in chunks spread over the cores; an element's arithmetic does not depend
+    /// on which core runs it.
     public func step(lrFactor: Float = 1) {
+        var chunks: [(update: ElementUpdate, range: Range<Int>)] = []
         for (g, group) in groups.enumerated() where !group.frozen {
             let learningRate = Double(group.learningRate) * Double(lrFactor)
             for (p, parameter) in group.parameters.enumerated() {
                 guard let grad = parameter.grad else { continue }
-                update(parameter, grad: grad, state: states[g][p], learningRate: learningRate)
+                let update = prepareUpdate(parameter, grad: grad, state: states[g][p], learningRate: learningRate)
+                for start in stride(from: 0, to: parameter.count, by: Self.chunkSize) {
+                    chunks.append((update, start..<min(start + Self.chunkSize, parameter.count)))
+                }
             }
         }
+        Parallel.forEachDynamically(chunks.count) { _, index in chunks[index].update.apply(to: chunks[index].range) }
     }
 
-    private func update(_ parameter: Tensor, grad: Tensor, state: MomentState, learningRate: Double) {
+    /// Elements per unit of work: small parameters are one unit each, large ones are split.
+    private static let chunkSize = 1 << 14
+
+    /// Advances the parameter's step count and computes its update's coefficients.
+    private func prepareUpdate(_ parameter: Tensor, grad: Tensor, state: MomentState, learningRate: Double) -> ElementUpdate {
         precondition(grad.shape == parameter.shape, "Adam: gradient shape \(grad.shape) for parameter \(parameter.shape)")
         state.step += 1
         let step = Double(state.step)
         let biasCorrection1 = 1 - Foundation.pow(beta1, step)
         let biasCorrection2Sqrt = (1 - Foundation.pow(beta2, step)).squareRoot()
-        let stepSize = Float(learningRate / biasCorrection1)
-        let correction2 = Float(biasCorrection2Sqrt)
-        let (oneMinusBeta1, beta2, oneMinusBeta2) = (Float(1 - beta1), Float(self.beta2), Float(1 - self.beta2))
-        let eps = Float(self.eps)
-        grad.withUnsafeBufferPointer { g in
-            state.expAvg.withUnsafeMutableBufferPointer { m in
-                state.expAvgSq.withUnsafeMutableBufferPointer { v in
-                    parameter.withUnsafeMutableBufferPointer { w in
-                        parameter.forEachChunk { chunk in
-                            for i in chunk {
+        return ElementUpdate(parameter: parameter, grad: grad, state: state, stepSize: Float(learningRate / biasCorrection1),
+                             correction2: Float(biasCorrection2Sqrt), oneMinusBeta1: Float(1 - beta1), beta2: Float(beta2),
+                             oneMinusBeta2: Float(1 - beta2), eps: Float(eps))
+    }
+
+    /// One parameter's update with its coefficients rounded to float where torch rounds them.
+    private struct ElementUpdate {
+        let parameter: Tensor, grad: Tensor, state: MomentState
+        let stepSize: Float, correction2: Float, oneMinusBeta1: Float, beta2: Float, oneMinusBeta2: Float, eps: Float
+
+        func apply(to range: Range<Int>) {
+            grad.withUnsafeBufferPointer { g in
+                state.expAvg.withUnsafeMutableBufferPointer { m in
+                    state.expAvgSq.withUnsafeMutableBufferPointer { v in
+                        parameter.withUnsafeMutableBufferPointer { w in
+                            for i in range {
                                 m[i] += oneMinusBeta1 * (g[i] - m[i])
                                 v[i] = v[i] * beta2 + oneMinusBeta2 * g[i] * g[i]
                                 let denominator = v[i].squareRoot() / correction2 + eps

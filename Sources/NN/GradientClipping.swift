@@ -7,13 +7,14 @@ import Engine
 @discardableResult
 public func clipGradNorm(_ parameters: [Tensor], maxNorm: Float) -> Float {
     let grads = parameters.compactMap(\.grad)
-    var sumOfSquares = 0.0
-    for grad in grads {
-        grad.withUnsafeBufferPointer { g in
-            for x in g { sumOfSquares += Double(x) * Double(x) }
+    // One sum per gradient (on whichever core is free), added in parameter order.
+    var sums = [Double](repeating: 0, count: grads.count)
+    sums.withUnsafeMutableBufferPointer { sums in
+        Parallel.forEachDynamically(grads.count) { _, index in
+            sums[index] = grads[index].withUnsafeBufferPointer { g in g.reduce(0) { $0 + Double($1) * Double($1) } }
         }
     }
-    let norm = Float(sumOfSquares.squareRoot())
+    let norm = Float(sums.reduce(0, +).squareRoot())
     guard norm.isFinite else { return norm }
     let coefficient = maxNorm / (norm + 1e-6)
     guard coefficient < 1 else { return norm }
