@@ -90,6 +90,7 @@ public enum StageRunner {
         try stage.run(context)
         let missing = d.outputs.map(\.name).filter { context.outputs[$0] == nil }
         guard missing.isEmpty else { throw StageError.missingOutputs(stage: stageName, outputs: missing) }
-        try store.commitStageOutputs(stageRun: stageRunID, outputs: context.outputs.mapValues(\.id), metrics: context.metrics)
+        try store.commitStageOutputs(stageRun: stageRunID, outputs: context.outputs.mapValues(\.id), metrics: context.metrics,
+                                     discardingScratch: context.resumeName)
     }
 }

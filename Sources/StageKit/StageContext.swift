@@ -61,9 +61,19 @@ public final class StageContext {
 
     /// The artifact name for this computation's intermediate state (e.g. training checkpoints).
     /// It contains the signature, so only a run of exactly the same computation (same code
-    /// version, parameters and inputs) finds it: put checkpoints under this name, and after an
-    /// interruption the rerun resumes from `latestResumeArtifact()`.
+    /// version, parameters and inputs) finds it: save checkpoints with `saveResumeState`, and after
+    /// an interruption the rerun resumes from `latestResumeArtifact()`.
     public var resumeName: String { "resume/\(description.name)/\(signature)" }
+
+    /// Saves intermediate state under `resumeName` through `save`, then drops the earlier states
+    /// there (the save is committed first, so a crash in between keeps one). When the run succeeds,
+    /// the last of them goes too.
+    @discardableResult
+    public func saveResumeState(_ save: (_ name: String) throws -> Artifact) throws -> Artifact {
+        let saved = try save(resumeName)
+        try store.discardArtifacts(named: resumeName, keeping: saved.id)
+        return saved
+    }
 
     /// The newest artifact put under `resumeName`, or nil when no earlier attempt left one.
     public func latestResumeArtifact() throws -> Artifact? {

@@ -95,6 +95,27 @@ extension Store {
         }.compactMap { $0 }
     }
 
+    /// Deletes the artifacts named `name`, except `keeping`, that no stage run consumed, produced or
+    /// logged to: scratch such as a training stage's resume checkpoints, which only the newest attempt
+    /// needs. Their content is left to `gc`. Returns how many artifacts were deleted.
+    @discardableResult
+    public func discardArtifacts(named name: String, keeping: ArtifactID? = nil) throws -> Int {
+        try sql { try db.immediateTransaction { try deleteUnreferencedArtifacts(named: name, keeping: keeping) } }
+    }
+
+    /// `discardArtifacts` inside the caller's transaction.
+    func deleteUnreferencedArtifacts(named name: String, keeping: ArtifactID?) throws -> Int {
+        let doomed = """
+            SELECT id FROM artifacts WHERE name = ?1 AND id IS NOT ?2
+            AND id NOT IN (SELECT artifact FROM stage_inputs) AND id NOT IN (SELECT artifact FROM stage_outputs)
+            AND id NOT IN (SELECT log FROM stage_runs WHERE log IS NOT NULL)
+            """
+        let bindings: [SQLValue] = [.text(name), .optional(keeping?.hex)]
+        try db.run("DELETE FROM bundle_members WHERE artifact IN (\(doomed))", bindings)
+        try db.run("DELETE FROM artifacts WHERE id IN (\(doomed))", bindings)
+        return db.changes
+    }
+
     /// Removes blobs no artifact references and chunks no blob references, after dropping the write
     /// sessions of processes that died (their staged, never-registered content is garbage too).
     /// Content pinned by a live writer is kept. Then returns free pages to the file system.

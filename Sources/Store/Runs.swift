@@ -84,7 +84,9 @@ extension Store {
 
     /// Records the outputs and final metrics of a running stage run and marks it succeeded, all in
     /// one transaction: after a crash the run is either fully succeeded or not succeeded at all.
-    public func commitStageOutputs(stageRun: Int64, outputs: [String: ArtifactID], metrics: [Metric] = []) throws {
+    /// The same transaction discards the artifacts named `scratchName` (see `discardArtifacts`).
+    public func commitStageOutputs(stageRun: Int64, outputs: [String: ArtifactID], metrics: [Metric] = [],
+                                   discardingScratch scratchName: String? = nil) throws {
         try sql {
             try db.immediateTransaction {
                 let run = try requireStageRun(stageRun)
@@ -97,6 +99,7 @@ extension Store {
                                [.integer(stageRun), .text(name), .text(artifact.hex)])
                 }
                 try insertMetrics(stageRun: stageRun, metrics)
+                if let scratchName { _ = try deleteUnreferencedArtifacts(named: scratchName, keeping: nil) }
                 try db.run("""
                     UPDATE stage_runs SET status = 'succeeded', ended_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?
                     """, [.integer(stageRun)])

@@ -4,10 +4,11 @@ import NN
 import StageKit
 import Store
 
-/// The `lzn-train` stage: reads a dataset artifact, trains one model (`mode`), writes checkpoints
-/// under the run's resume name every `checkpoint_every` iterations and the final one as the output
-/// `checkpoint`; training metrics go to the metrics table every `metrics_every` iterations. Started
-/// again with the same signature after an interruption, it resumes from its newest checkpoint.
+/// The `lzn-train` stage: reads a dataset artifact, trains one model (`mode`), keeps a checkpoint
+/// under the run's resume name (the newest only, replaced every `checkpoint_every` iterations and
+/// dropped on success) and writes the final one as the output `checkpoint`; training metrics go to
+/// the metrics table every `metrics_every` iterations. Started again with the same signature after
+/// an interruption, it resumes from that checkpoint.
 public enum TrainStage {
     public static let description = StageDescription(
         name: "lzn-train",
@@ -111,7 +112,7 @@ public enum TrainStage {
         var window = MetricWindow()
         while !trainer.finished {
             if termination.isRequested {
-                _ = try trainer.checkpoint().save(in: context.store, name: context.resumeName)
+                try context.saveResumeState { try trainer.checkpoint().save(in: context.store, name: $0) }
                 throw context.fail("stopped by SIGTERM after \(trainer.iteration) iterations; checkpoint saved, a rerun resumes from it")
             }
             let done = trainer.iteration + 1
@@ -126,7 +127,7 @@ public enum TrainStage {
                 window = MetricWindow()
             }
             if done % config.checkpointEvery == 0 && !trainer.finished {
-                _ = try trainer.checkpoint().save(in: context.store, name: context.resumeName)
+                try context.saveResumeState { try trainer.checkpoint().save(in: context.store, name: $0) }
             }
         }
         let final = try trainer.checkpoint().save(in: context.store, name: context.stageName)

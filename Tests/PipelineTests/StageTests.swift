@@ -88,7 +88,7 @@ final class StageTests: XCTestCase {
             var count = try ctx.latestResumeArtifact().map { Int(try ctx.store.text(of: $0.id))! } ?? 0
             while count < ctx.params.int("target") {
                 count += 1
-                _ = try ctx.store.putText(String(count), name: ctx.resumeName)
+                try ctx.saveResumeState { try ctx.store.putText(String(count), name: $0) }
                 if ctx.params.bool("stop_early") { throw ctx.fail("stopped at \(count)") }
             }
             try ctx.setOutput("count", try ctx.store.putText("done at \(count)", name: "count"))
@@ -100,5 +100,38 @@ final class StageTests: XCTestCase {
         XCTAssertThrowsError(try StageRunner.runStandalone(counter, store: store, params: ["stop_early": .bool(true)])) {
             XCTAssertEqual("\($0)", "counter: stopped at 3", "the third attempt resumed from the second's state")
         }
+        let resumeStates = "SELECT group_concat(a.name || '=' || CAST(c.data AS TEXT)) FROM artifacts AS a "
+            + "JOIN blob_chunks AS bc ON bc.blob = a.blob JOIN chunks AS c ON c.hash = bc.chunk WHERE a.name LIKE 'resume/%'"
+        let signature = StageSignature(executable: "counter", version: "1", params: ["stop_early": .bool(true), "target": .int(4)],
+                                       inputs: [:]).digest
+        XCTAssertEqual(try ReadOnlyQuery.run(resumeStates, storePath: store.path).rows, [[.text("resume/counter/\(signature)=3")]],
+                       "only the newest state is kept; the succeeded run's states are gone")
+
+        XCTAssertThrowsError(try StageRunner.runStandalone(counter, store: store, params: ["stop_early": .bool(true)]))
+        let done = try StageRunner.runStandalone(counter, store: store, params: ["stop_early": .bool(true)])
+        XCTAssertEqual(try store.text(of: done["count"]!.id), "done at 4")
+        XCTAssertEqual(try ReadOnlyQuery.run(resumeStates, storePath: store.path).rows, [[.null]], "success drops the last state")
+        // Their content is garbage once no live writer pins it: the states 1, 2, 3 and 4 (3 was saved by both signatures).
+        store.close()
+        store = try Store.open(directory.appendingPathComponent("store.sqlite").path)
+        XCTAssertEqual(try store.gc().blobs, 4)
+        XCTAssertTrue(try store.fsck().isClean)
+    }
+
+    func testDiscardingScratchKeepsWhatLineageReferences() throws {
+        let consumed = try store.putText("consumed", name: "scratch")
+        let produced = try store.putText("produced", name: "scratch")
+        let logged = try store.putText("logged", name: "scratch")
+        let newest = try store.putText("newest", name: "scratch")
+        _ = try store.putText("loose", name: "scratch")
+        _ = try store.putText("other name", name: "kept")
+        let run = try store.beginStageRun(stage: "s", signature: "x", params: [:], inputs: ["in": consumed.id])
+        try store.commitStageOutputs(stageRun: run, outputs: ["out": produced.id])
+        _ = try store.finishStageRun(run, status: .succeeded, exitCode: 0, log: logged.id)
+        XCTAssertEqual(try store.discardArtifacts(named: "scratch", keeping: newest.id), 1)
+        XCTAssertEqual(Set(try store.artifacts().map(\.name)), ["scratch", "kept"])
+        XCTAssertEqual(Set(try store.artifacts().filter { $0.name == "scratch" }.map(\.id)), [consumed.id, produced.id, logged.id, newest.id])
+        XCTAssertEqual(try store.discardArtifacts(named: "scratch"), 1)
+        XCTAssertEqual(try store.resolve("scratch").id, logged.id, "the newest left")
     }
 }

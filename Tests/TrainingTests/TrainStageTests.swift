@@ -102,6 +102,8 @@ final class TrainStageTests: XCTestCase {
             XCTAssertTrue(log.contains("stopped by SIGTERM"), log)
         }
         XCTAssertNotNil(try? killed.store.resolve(resumeName), "no checkpoint to resume from")
+        // The newest only (two when killed between saving a checkpoint and dropping the one before).
+        XCTAssertLessThanOrEqual(try killed.store.artifacts(kind: .bundle).filter { $0.name == resumeName }.count, 2)
         try killed.store.finishStageRun(killed.run, status: .interrupted, exitCode: nil)
         XCTAssertNil(try killed.store.findSucceededStageRun(stage: "train", signature: killed.signature))
 
@@ -111,6 +113,7 @@ final class TrainStageTests: XCTestCase {
         let resumed = try finish(killed.store, run: rerun)
         XCTAssertEqual(resumed.status, 0, resumed.log)
         XCTAssertTrue(resumed.log.contains("resuming from"), resumed.log)
+        XCTAssertEqual(try killed.store.artifacts(kind: .bundle).filter { $0.name == resumeName }, [], "success drops the resume state")
 
         let a = try reference.store.bundleTensors(try reference.store.stageOutputs(reference.run)["checkpoint"]!)
         let b = try killed.store.bundleTensors(try killed.store.stageOutputs(rerun)["checkpoint"]!)
