@@ -93,6 +93,16 @@ final class KernelElementwiseTests: XCTestCase {
         KernelTestSupport.assertClose(dx, (0..<x.count).map { dy[$0 / plane] / Float(plane) }, tolerance: 1e-7, "pool gradient")
     }
 
+    func testTreeSumsOfSixteenVectorsAreTheTreeSumsBitForBit() {
+        // Magnitudes from 1e-4 to 1e4 so that any other order of additions rounds differently.
+        let values = KernelTestSupport.randomValues(256, seed: 11).enumerated().map { $1 * Float(pow(10, Double($0 % 9) - 4)) }
+        let vectors = (0..<16).map { SIMD16<Float>(values[(16 * $0)..<(16 * $0 + 16)]) }
+        let sums = VectorMath.treeSums { vectors[$0] }
+        for k in 0..<16 { XCTAssertEqual(sums[k].bitPattern, VectorMath.treeSum(vectors[k]).bitPattern, "vector \(k)") }
+        let inOrder = (0..<16).map { k in vectors[k].indices.reduce(Float(0)) { $0 + vectors[k][$1] } }
+        XCTAssertNotEqual((0..<16).map { sums[$0] }, inOrder, "the data must tell summation orders apart")
+    }
+
     func testTreeSumAddsEveryLane() {
         // Integers up to 2^24 add exactly in any order; random lanes agree with a Double sum to rounding.
         let integers = SIMD16<Float>((0..<16).map { Float($0 * $0) })

@@ -385,6 +385,11 @@ struct Conv2DDirect {
         let (C, rows, taps, wideLength, offsets) = (g.inChannels, Self.tileRows, self.taps, wideCount(count), tapOffsets(count: count))
         let width = Vector.scalarCount, tapGroups = (taps + 2) / 3, chunkLength = 768
         let tileFloats = rows * 3 * width
+        // Where weight (c, tap)'s accumulators sit in `partials`, for the first output channel of a tile.
+        let sumOffsets = (0..<(C * taps)).map { index in
+            let (c, tap) = index.quotientAndRemainder(dividingBy: taps)
+            return (c * tapGroups + tap / 3) * tileFloats + tap % 3 * width
+        }
         ScratchPool.withBuffer(C * tapGroups * tileFloats) { partials in
             for block in 0..<tileBlocks {
                 let grads = wideGrad + block * rows * gradStride
@@ -416,16 +421,15 @@ struct Conv2DDirect {
                         }
                     }
                 }
-                for c in 0..<C {
-                    for tapGroup in 0..<tapGroups {
-                        for row in 0..<rows where block * rows + row < g.outChannels {
-                            let tile = Tile(partials + (c * tapGroups + tapGroup) * tileFloats + row * 3 * width)
-                            let target = weightGrad + ((block * rows + row) * C + c) * taps + 3 * tapGroup
-                            target[0] = VectorMath.treeSum(tile.a)
-                            if 3 * tapGroup + 1 < taps { target[1] = VectorMath.treeSum(tile.b) }
-                            if 3 * tapGroup + 2 < taps { target[2] = VectorMath.treeSum(tile.c) }
-                        }
+                // An output channel's C·taps sums are consecutive in weightGrad: 16 lane sums at a time.
+                for row in 0..<rows where block * rows + row < g.outChannels {
+                    let target = weightGrad + (block * rows + row) * C * taps, tile = partials + row * 3 * width
+                    var index = 0
+                    while index + width <= sumOffsets.count {
+                        VectorMath.store(VectorMath.treeSums { load(tile + sumOffsets[index + $0]) }, target + index)
+                        index += width
                     }
+                    for rest in index..<sumOffsets.count { target[rest] = VectorMath.treeSum(load(tile + sumOffsets[rest])) }
                 }
             }
         }

@@ -24,6 +24,39 @@ enum VectorMath {
         return two[0] + two[1]
     }
 
+    /// `treeSum` of 16 vectors at once: lane k is `treeSum(vector(k))` bit for bit (the same additions
+    /// in the same order), in 15 vector additions where 16 `treeSum`s take 64 narrowing steps.
+    @inline(__always)
+    static func treeSums(_ vector: (Int) -> Vector) -> Vector {
+        typealias Pairs = SIMD8<Double>
+        // Each level adds the low and high halves of every input's remaining sums and packs two vectors'
+        // results into one: after `halves` a vector holds 2 inputs' 8-lane sums, after `quarters` 4 inputs'
+        // 4-lane sums, after `eighths` 8 inputs' 2-lane sums, after `lanes` the 16 totals.
+        func halves(_ a: Vector, _ b: Vector) -> Vector {
+            Vector(lowHalf: a.lowHalf, highHalf: b.lowHalf) + Vector(lowHalf: a.highHalf, highHalf: b.highHalf)
+        }
+        func quarters(_ a: Vector, _ b: Vector) -> Vector {
+            Vector(lowHalf: SIMD8(lowHalf: a.lowHalf.lowHalf, highHalf: a.highHalf.lowHalf),
+                   highHalf: SIMD8(lowHalf: b.lowHalf.lowHalf, highHalf: b.highHalf.lowHalf))
+                + Vector(lowHalf: SIMD8(lowHalf: a.lowHalf.highHalf, highHalf: a.highHalf.highHalf),
+                         highHalf: SIMD8(lowHalf: b.lowHalf.highHalf, highHalf: b.highHalf.highHalf))
+        }
+        func eighths(_ a: Vector, _ b: Vector) -> Vector {
+            let (x, y) = (unsafeBitCast(a, to: Pairs.self), unsafeBitCast(b, to: Pairs.self))
+            return unsafeBitCast(Pairs(lowHalf: x.evenHalf, highHalf: y.evenHalf), to: Vector.self)
+                + unsafeBitCast(Pairs(lowHalf: x.oddHalf, highHalf: y.oddHalf), to: Vector.self)
+        }
+        func lanes(_ a: Vector, _ b: Vector) -> Vector {
+            Vector(lowHalf: a.evenHalf, highHalf: b.evenHalf) + Vector(lowHalf: a.oddHalf, highHalf: b.oddHalf)
+        }
+        let e0 = halves(vector(0), vector(1)), e1 = halves(vector(2), vector(3))
+        let e2 = halves(vector(4), vector(5)), e3 = halves(vector(6), vector(7))
+        let e4 = halves(vector(8), vector(9)), e5 = halves(vector(10), vector(11))
+        let e6 = halves(vector(12), vector(13)), e7 = halves(vector(14), vector(15))
+        let f0 = quarters(e0, e1), f1 = quarters(e2, e3), f2 = quarters(e4, e5), f3 = quarters(e6, e7)
+        return lanes(eighths(f0, f1), eighths(f2, f3))
+    }
+
     static func sum(_ x: UnsafePointer<Float>, count: Int) -> Float {
         var acc = Vector(), i = 0
         while i + width <= count { acc += load(x + i); i += width }
