@@ -21,6 +21,16 @@ public final class Store {
         try Store(path: path, chunkSize: chunkSize)
     }
 
+    /// Opens an existing store to read it: nothing is created, upgraded or written, so inspecting a
+    /// store cannot change it (and works on a read-only file). A store of an older schema version is
+    /// handed to `open`, which upgrades it, since this version's queries need the current tables.
+    public static func openForReading(_ path: String) throws -> Store {
+        let store = try Store(path: path, chunkSize: defaultChunkSize, readOnly: true)
+        guard try store.schemaVersion < Schema.currentVersion else { return store }
+        store.close()
+        return try open(path)
+    }
+
     /// The store path a command uses: `--store PATH`, else `$LZN_STORE`, else `.lzn/store.sqlite`
     /// under the current directory.
     public static func resolvePath(option: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -30,10 +40,24 @@ public final class Store {
         return URL(fileURLWithPath: currentDirectory).appendingPathComponent(".lzn/store.sqlite").path
     }
 
-    private init(path: String, chunkSize: Int) throws {
+    private init(path: String, chunkSize: Int, readOnly: Bool = false) throws {
         precondition(chunkSize > 0, "chunk size must be positive")
         self.path = path
         self.chunkSize = chunkSize
+        if readOnly {
+            guard FileManager.default.fileExists(atPath: path) else { throw StoreError.noStore(path) }
+            do {
+                db = try Database(path: path, mode: .readOnly)
+                let found = try Store.userVersion(db)
+                guard found <= Schema.currentVersion else {
+                    throw StoreError.newerSchema(store: path, found: found, supported: Schema.currentVersion)
+                }
+                guard found > 0 else { throw StoreError.notAStore(store: path, reason: "it has no lzn-pipe schema version") }
+            } catch let e as SQLiteError {
+                throw StoreError.sqlite(store: path, e)
+            }
+            return
+        }
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

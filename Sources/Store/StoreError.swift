@@ -2,6 +2,7 @@
 public enum StoreError: Error, CustomStringConvertible {
     case sqlite(store: String, SQLiteError)
     case cannotCreateDirectory(path: String, reason: String)
+    case noStore(String)
     case newerSchema(store: String, found: Int32, supported: Int32)
     case notAStore(store: String, reason: String)
     case artifactNotFound(String)
@@ -20,6 +21,7 @@ public enum StoreError: Error, CustomStringConvertible {
         switch self {
         case let .sqlite(store, e): return "store \(store): \(e)"
         case let .cannotCreateDirectory(path, reason): return "cannot create store directory \(path): \(reason)"
+        case let .noStore(path): return "no store at \(path) (pass --store PATH or set $LZN_STORE; `lzn-pipe run` creates one)"
         case let .newerSchema(store, found, supported):
             return "store \(store) has schema version \(found), but this lzn-pipe supports at most \(supported); "
                 + "use a newer lzn-pipe (the store was not modified)"

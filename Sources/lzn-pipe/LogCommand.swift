@@ -15,7 +15,7 @@ struct LogCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let store = try storeOptions.open()
+            let store = try storeOptions.openForReading()
             defer { store.close() }
             let runFilter = pipelineRun.map { "AND pipeline_run = \($0)" } ?? ""
             let result = try ReadOnlyQuery.run("""

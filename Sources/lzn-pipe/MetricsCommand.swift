@@ -35,7 +35,7 @@ struct MetricsCommand: ParsableCommand {
                 print(try MetricReports.history(name: history, pipeline: pipelineName, storePath: path).table(), terminator: "")
                 return 0
             }
-            let store = try storeOptions.open()
+            let store = try storeOptions.openForReading()
             defer { store.close() }
             let rows = try store.latestMetrics(pipeline: pipelineName).map { m -> [String] in
                 [m.pipeline ?? "-", m.stage, m.metric.name, m.metric.split ?? "", m.metric.tag ?? "",

@@ -31,7 +31,7 @@ struct ReportCommand: ParsableCommand {
                 let others = ran.isEmpty ? "no pipeline has run in it" : "pipelines that ran there: \(ran.joined(separator: ", "))"
                 throw PipelineError.usage("pipeline '\(name)' never ran in store \(path) (\(others)); run `lzn-pipe run \(name)` first")
             }
-            let store = try storeOptions.open()
+            let store = try storeOptions.openForReading()
             defer { store.close() }
             let report = try ResultsReport.load(store: store, pipeline: name)
             let file = try report.write(to: URL(fileURLWithPath: out, isDirectory: true))

@@ -76,7 +76,7 @@ struct RunCommand: ParsableCommand {
 /// `run --dry-run` and `status`: the plan against the current store, one line per stage.
 func printPlan(_ pipeline: ValidatedPipeline, storePath: String, options: RunOptions, dryRun: Bool) throws -> Int32 {
     let exists = FileManager.default.fileExists(atPath: storePath)
-    let store = exists ? try Store.open(storePath) : nil
+    let store = exists ? try Store.openForReading(storePath) : nil
     defer { store?.close() }
     let history: RunHistory = store.map { StoreHistory(store: $0, pipeline: pipeline) } ?? EmptyHistory()
     let plans = try Planner(pipeline: pipeline, history: history, forced: options.forcedStages(in: pipeline), until: options.until).plan()

@@ -10,6 +10,9 @@ struct StoreOptions: ParsableArguments {
     var path: String { Store.resolvePath(option: store) }
 
     func open() throws -> Store { try Store.open(path) }
+
+    /// For commands that only look: refuses a missing store instead of creating one, and writes nothing.
+    func openForReading() throws -> Store { try Store.openForReading(path) }
 }
 
 struct QueryCommand: ParsableCommand {
@@ -44,7 +47,7 @@ struct ListCommand: ParsableCommand {
     var kind: ArtifactKind?
 
     func run() throws {
-        let store = try options.open()
+        let store = try options.openForReading()
         let rows = try store.artifacts(kind: kind).map { a -> [SQLValue] in
             let type = a.dtype.map { "\($0.rawValue) \(a.shape ?? [])" } ?? a.mediaType
             return [.text(a.id.short), .text(a.kind.rawValue), .text(a.name), .text(type),
@@ -61,7 +64,7 @@ struct ShowCommand: ParsableCommand {
     @Argument(help: "Artifact id, unique id prefix, or name.") var artifact: String
 
     func run() throws {
-        let store = try options.open()
+        let store = try options.openForReading()
         let a = try store.resolve(artifact)
         var lines = [
             "id:          \(a.id)", "kind:        \(a.kind.rawValue)", "name:        \(a.name)",
@@ -94,7 +97,7 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "For bundles and datasets: the member tensor to export as .npy.") var member: String?
 
     func run() throws {
-        let store = try options.open()
+        let store = try options.openForReading()
         let a = try store.resolve(artifact)
         try store.export(a.id, member: member, to: out)
         print("\(a.id.short) -> \(out)")
@@ -123,7 +126,7 @@ struct FsckCommand: ParsableCommand {
     @OptionGroup var options: StoreOptions
 
     func run() throws {
-        let store = try options.open()
+        let store = try options.openForReading()
         let report = try store.fsck()
         for problem in report.problems { print(problem) }
         let garbage = report.unreferencedChunks > 0 ? "; \(report.unreferencedChunks) unreferenced chunks (run gc)" : ""

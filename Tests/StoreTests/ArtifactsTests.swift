@@ -44,6 +44,13 @@ final class ArtifactsTests: StoreTestCase {
     }
 
     func testCommandsListShowExportImport() throws {
+        for command in [["ls"], ["show", "x"], ["export", "x", "--out", path("x.npy")], ["fsck"], ["metrics"], ["log", "train"]] {
+            let result = try runLZNPipe(command)
+            XCTAssertNotEqual(result.status, 0, "\(command)")
+            XCTAssertTrue(result.output.contains("no store at \(storePath)"), "\(command): \(result.output)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: storePath), "a command that only reads must not create the store")
+
         let a = NDArray(float32: [1, 2, 3, 4, 5, 6], shape: [2, 3])
         try NPY.write(a, to: path("a.npy"))
         let imported = try runLZNPipe(["import", path("a.npy"), "--name", "weights"])

@@ -79,6 +79,45 @@ final class SchemaTests: StoreTestCase {
         }
     }
 
+    func testOpeningForReadingCreatesNothingAndWritesNothing() throws {
+        XCTAssertThrowsError(try Store.openForReading(storePath)) { error in
+            XCTAssertEqual("\(error)", "no store at \(storePath) (pass --store PATH or set $LZN_STORE; `lzn-pipe run` creates one)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("lzn").path), "nothing created")
+
+        let writer = try Store.open(storePath)
+        let greeting = try writer.putText("hello", name: "greeting")
+        writer.close()
+        let before = try Data(contentsOf: URL(fileURLWithPath: storePath))
+        let reader = try Store.openForReading(storePath)
+        XCTAssertEqual(try reader.text(of: reader.resolve("greeting").id), "hello")
+        XCTAssertEqual(try reader.fsck().problems, [])
+        XCTAssertThrowsError(try reader.putText("more", name: "other")) { error in
+            XCTAssertTrue("\(error)".contains("readonly"), "\(error)")
+        }
+        reader.close()
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: storePath)), before)
+        XCTAssertEqual(try Store.open(storePath).artifacts().map(\.id), [greeting.id])
+
+        try tamper("PRAGMA user_version = 99")
+        XCTAssertThrowsError(try Store.openForReading(storePath)) { XCTAssertTrue("\($0)".contains("schema version 99"), "\($0)") }
+        XCTAssertTrue(FileManager.default.createFile(atPath: path("empty.sqlite"), contents: Data()))
+        XCTAssertThrowsError(try Store.openForReading(path("empty.sqlite"))) {
+            XCTAssertTrue("\($0)".contains("is not an lzn-pipe store"), "\($0)")
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("empty.sqlite"))), Data(), "still empty")
+    }
+
+    func testOpeningAnOlderStoreForReadingUpgradesIt() throws {
+        let db = try Database(path: path("old.sqlite"), mode: .readWrite)
+        try db.execute(Schema.migrations[0].sql)
+        try db.execute("PRAGMA user_version = 1")
+        db.close()
+        let store = try Store.openForReading(path("old.sqlite"))
+        XCTAssertEqual(try store.schemaVersion, Schema.currentVersion)
+        XCTAssertEqual(try store.latestMetrics(), [])
+    }
+
     func testStorePathResolution() {
         XCTAssertEqual(Store.resolvePath(option: "/x/s.sqlite", environment: ["LZN_STORE": "/env"], currentDirectory: "/cwd"), "/x/s.sqlite")
         XCTAssertEqual(Store.resolvePath(option: nil, environment: ["LZN_STORE": "/env"], currentDirectory: "/cwd"), "/env")
