@@ -20,7 +20,11 @@ final class KernelGroupNormTests: XCTestCase {
     }
 
     func testFusedSiLUMatchesGroupNormThenSiLU() {
-        let g = GroupNormGeometry(batch: 2, channels: 6, plane: 7, groups: 3)
+        // Planes below one 16-lane block, exactly two, and 3 blocks plus a last one overlapping the third.
+        for plane in [7, 32, 49] { checkFusedSiLU(GroupNormGeometry(batch: 2, channels: 6, plane: plane, groups: 3)) }
+    }
+
+    private func checkFusedSiLU(_ g: GroupNormGeometry) {
         let x = KernelTestSupport.randomValues(g.count, seed: 40, low: -2, high: 2)
         let gamma = KernelTestSupport.randomValues(g.channels, seed: 41, low: 0.5, high: 1.5)
         let beta = KernelTestSupport.randomValues(g.channels, seed: 42)
@@ -32,10 +36,10 @@ final class KernelGroupNormTests: XCTestCase {
         let chained = run(g, x: x, gamma: gamma, beta: beta, dy: dz, eps: 1e-5)
         for wantInputGrad in [true, false] {
             let fused = run(g, x: x, gamma: gamma, beta: beta, dy: dy, eps: 1e-5, applySiLU: true, wantInputGrad: wantInputGrad)
-            KernelTestSupport.assertClose(fused.y, plain.y.map { $0 * sigmoid($0) }, tolerance: 1e-5, "fused output")
-            if wantInputGrad { KernelTestSupport.assertClose(fused.dx, chained.dx, tolerance: 1e-4, "fused input gradient") }
-            KernelTestSupport.assertClose(fused.dgamma, chained.dgamma, tolerance: 1e-4, "fused weight gradient")
-            KernelTestSupport.assertClose(fused.dbeta, chained.dbeta, tolerance: 1e-4, "fused bias gradient")
+            KernelTestSupport.assertClose(fused.y, plain.y.map { $0 * sigmoid($0) }, tolerance: 1e-5, "fused output, plane \(g.plane)")
+            if wantInputGrad { KernelTestSupport.assertClose(fused.dx, chained.dx, tolerance: 1e-4, "fused input gradient, plane \(g.plane)") }
+            KernelTestSupport.assertClose(fused.dgamma, chained.dgamma, tolerance: 1e-4, "fused weight gradient, plane \(g.plane)")
+            KernelTestSupport.assertClose(fused.dbeta, chained.dbeta, tolerance: 1e-4, "fused bias gradient, plane \(g.plane)")
         }
     }
 
