@@ -48,10 +48,7 @@ public final class Store {
             guard FileManager.default.fileExists(atPath: path) else { throw StoreError.noStore(path) }
             do {
                 db = try Database(path: path, mode: .readOnly)
-                let found = try Store.userVersion(db)
-                guard found <= Schema.currentVersion else {
-                    throw StoreError.newerSchema(store: path, found: found, supported: Schema.currentVersion)
-                }
+                let found = try Store.supportedVersion(db, path: path)
                 guard found > 0 else { throw StoreError.notAStore(store: path, reason: "it has no lzn-pipe schema version") }
             } catch let e as SQLiteError {
                 throw StoreError.sqlite(store: path, e)
@@ -84,10 +81,7 @@ public final class Store {
     }
 
     private static func prepareAndMigrate(_ db: Database, path: String) throws {
-        let found = try userVersion(db)
-        guard found <= Schema.currentVersion else {
-            throw StoreError.newerSchema(store: path, found: found, supported: Schema.currentVersion)
-        }
+        let found = try supportedVersion(db, path: path)
         if found == 0 {
             let tables = try db.queryOne("SELECT count(*) FROM sqlite_schema") { $0.int(0) } ?? 0
             if tables > 0 {
@@ -106,15 +100,21 @@ public final class Store {
         try db.execute("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA journal_size_limit = 67108864;")
         guard found < Schema.currentVersion else { return }
         try db.immediateTransaction {
-            let current = try userVersion(db)  // another process may have migrated meanwhile
-            guard current <= Schema.currentVersion else {
-                throw StoreError.newerSchema(store: path, found: current, supported: Schema.currentVersion)
-            }
+            let current = try supportedVersion(db, path: path)  // another process may have migrated meanwhile
             for migration in Schema.migrations where migration.version > current {
                 try db.execute(migration.sql)
                 try db.execute("PRAGMA user_version = \(migration.version)")
             }
         }
+    }
+
+    /// The store's schema version, or `StoreError.newerSchema` when this lzn-pipe cannot read it.
+    private static func supportedVersion(_ db: Database, path: String) throws -> Int32 {
+        let found = try userVersion(db)
+        guard found <= Schema.currentVersion else {
+            throw StoreError.newerSchema(store: path, found: found, supported: Schema.currentVersion)
+        }
+        return found
     }
 
     static func userVersion(_ db: Database) throws -> Int32 {
