@@ -1,5 +1,6 @@
 import ArrayFormats
 import Engine
+import StageKit
 import Store
 
 /// The layout of a training checkpoint: a store bundle whose members are float32 tensors named
@@ -12,15 +13,14 @@ import Store
 /// with <parameter> the module's dotted parameter names (`b0.c1.weight`, `heads.1.3.weight`; the
 /// label anchors' single parameter is `weight`, the [K, D] matrix), and whose JSON document is
 ///
-///   {"format": "lzn-checkpoint/1", "config": {TrainingConfig keys, see below}, "iteration": N,
+///   {"format": "lzn-checkpoint/1", "config": {TrainingConfig's fields}, "iteration": N,
 ///    "finished": Bool, "scheduler_steps": S, "skipped_steps": K, "parts": ["encoder", ...],
 ///    "class_names": [...], "rng": {"generator": "philox4x32-10", "seed": ..., "derivation": ...}}
 ///
-/// Config keys (TrainingConfig's Codable names): mode, latent, conditional, preset, latentDim,
-/// imageChannels, imageSize, classCount, batch, iterations, encoderIterations, decoderIterations,
-/// labelAnchorIterations, encoderLR, decoderLR, labelAnchorLR, warmup, clipNorm, emaDecay, dropout,
-/// latentSteps, labelSteps, cutoff, priorScale, classWeights, temperature, projectionDim, seed,
-/// dataSeed, checkpointEvery, metricsEvery.
+/// The config holds every training knob under its parameter name (`lzn-train --describe`: mode,
+/// latent_dim, encoder_lr, …, resolved: no "0: the default" values) plus the data's image_channels,
+/// image_size and class_count. Checkpoints written before the knobs spelled these keys in camelCase
+/// (latentDim); both spellings are read.
 ///
 /// All randomness of iteration i is derived from (config.seed, i) (see `IterationRandomness`), so
 /// the checkpoint's RNG state is the seed plus the iteration counter.
@@ -74,8 +74,11 @@ public struct CheckpointContents {
         guard let config = document["config"] else {
             throw TrainingError.incompatibleCheckpoint(checkpoint: label, reason: "its document has no config")
         }
+        guard let fields = config.objectValue else {
+            throw TrainingError.incompatibleCheckpoint(checkpoint: label, reason: "its config is not an object")
+        }
         do {
-            return try config.decode(as: TrainingConfig.self)
+            return try TrainingConfig(values: fields)
         } catch {
             throw TrainingError.incompatibleCheckpoint(checkpoint: label, reason: "unreadable config: \(error)")
         }

@@ -14,37 +14,7 @@ public enum TrainStage {
         name: "lzn-train",
         version: "1",
         summary: "trains an LZN model (generation, contrastive) or a baseline (RF, supervised, SimCLR) on a dataset artifact",
-        params: [
-            .string("mode", choices: TrainingMode.allCases.map(\.rawValue),
-                    doc: "generation (case studies 1/3, RF baseline), contrastive (case study 2), supervised, simclr"),
-            .string("latent", default: "lzn", choices: LatentKind.allCases.map(\.rawValue),
-                    doc: "generation: condition the decoder on LZN latents (lzn) or on nothing (none = plain rectified flow)"),
-            .bool("conditional", default: false, doc: "generation: case study 3 (one-hot labels, learned label anchors, label loss)"),
-            .string("preset", default: "s", choices: NetworkPreset.all.map(\.name), doc: "network preset of MODELS.md"),
-            .int("latent_dim", default: 0, doc: "latent dimension D (0: the preset's, 32 for s)"),
-            .int("batch", default: 128, doc: "global batch = the anchor set of the latent flows"),
-            .int("iterations", default: 1000, doc: "training iterations (the largest part budget)"),
-            .int("encoder_iterations", default: 0, doc: "encoder (and head) budget, frozen afterwards (0: iterations)"),
-            .int("decoder_iterations", default: 0, doc: "decoder budget, frozen afterwards (0: iterations)"),
-            .int("label_anchor_iterations", default: 0, doc: "label-anchor budget, frozen afterwards (0: iterations)"),
-            .float("encoder_lr", default: 0, doc: "encoder and head Adam learning rate (0: 1e-4 for generation, 1e-3 otherwise)"),
-            .float("decoder_lr", default: 1e-3, doc: "decoder Adam learning rate"),
-            .float("label_anchor_lr", default: 1e-3, doc: "label-anchor Adam learning rate"),
-            .int("warmup", default: 100, doc: "linear warm-up steps (the paper's 5000 is longer than a CPU budget)"),
-            .float("clip_norm", default: 1, doc: "global gradient-norm clipping"),
-            .float("ema_decay", default: 0.9999, doc: "EMA decay cap, with the (1 + n)/(10 + n) warm-up rule"),
-            .float("dropout", default: 0, doc: "dropout in the decoder's ResBlocks"),
-            .int("latent_steps", default: 20, doc: "steps of the image latent flow (DPM-Solver++ 3 / contrastive Euler)"),
-            .int("label_steps", default: 100, doc: "steps of the reverse Euler label flow (case study 3)"),
-            .float("cutoff", default: 0.2, doc: "cut-off fraction of the label and assignment losses"),
-            .float("prior_scale", default: 0.45, doc: "contrastive: prior scale of the forward latent flow"),
-            .bool("class_weights", default: true, doc: "case study 3: class-frequency weights in the label loss"),
-            .float("temperature", default: 0.5, doc: "simclr: NT-Xent temperature"),
-            .int("projection_dim", default: 64, doc: "simclr: projection head output width"),
-            .int("seed", default: 0, doc: "initialisation and per-iteration randomness"),
-            .int("data_seed", default: 0, doc: "epoch permutations (epoch e uses data_seed + e)"),
-            .int("checkpoint_every", default: 200, doc: "iterations between resume checkpoints"),
-            .int("metrics_every", default: 10, doc: "iterations between training-metric records"),
+        params: TrainingConfig.specs + [
             .int("threads", default: 0, doc: "worker threads (0: all cores); resume is bitwise for the same count"),
         ],
         inputs: [
@@ -58,31 +28,18 @@ public enum TrainStage {
 
     /// The configuration the parameters describe, for this dataset.
     public static func config(_ params: StageParams, dataset: Dataset) throws -> TrainingConfig {
-        guard let mode = TrainingMode(rawValue: params.string("mode")) else {
-            throw TrainingError.badConfiguration(["unknown mode '\(params.string("mode"))'"])
+        var knobs = params.values
+        knobs["threads"] = nil
+        var config: TrainingConfig
+        do {
+            config = try TrainingConfig(parameters: knobs)
+        } catch let problems as KnobProblems {
+            throw TrainingError.badConfiguration(problems.problems)
         }
-        guard let preset = NetworkPreset.named(params.string("preset")) else {
-            throw TrainingError.badConfiguration(["unknown preset '\(params.string("preset"))'"])
-        }
-        func nonNegative(_ name: String) throws -> UInt64 {
-            guard params.int(name) >= 0 else { throw TrainingError.badConfiguration(["\(name) must not be negative"]) }
-            return UInt64(params.int(name))
-        }
-        let latentDim = params.int("latent_dim")
-        return TrainingConfig(
-            mode: mode, latent: LatentKind(rawValue: params.string("latent")) ?? .lzn, conditional: params.bool("conditional"),
-            preset: preset.name, latentDim: latentDim == 0 ? preset.latentDim : latentDim,
-            imageChannels: dataset.channels, imageSize: dataset.height, classCount: dataset.labels == nil ? 0 : dataset.classNames.count,
-            batch: params.int("batch"), iterations: params.int("iterations"),
-            encoderIterations: params.int("encoder_iterations"), decoderIterations: params.int("decoder_iterations"),
-            labelAnchorIterations: params.int("label_anchor_iterations"),
-            encoderLR: params.float("encoder_lr"), decoderLR: params.float("decoder_lr"), labelAnchorLR: params.float("label_anchor_lr"),
-            warmup: params.int("warmup"), clipNorm: params.float("clip_norm"), emaDecay: params.float("ema_decay"),
-            dropout: params.float("dropout"), latentSteps: params.int("latent_steps"), labelSteps: params.int("label_steps"),
-            cutoff: params.float("cutoff"), priorScale: params.float("prior_scale"), classWeights: params.bool("class_weights"),
-            temperature: params.float("temperature"), projectionDim: params.int("projection_dim"),
-            seed: try nonNegative("seed"), dataSeed: try nonNegative("data_seed"),
-            checkpointEvery: params.int("checkpoint_every"), metricsEvery: params.int("metrics_every"))
+        config.imageChannels = dataset.channels
+        config.imageSize = dataset.height
+        config.classCount = dataset.labels == nil ? 0 : dataset.classNames.count
+        return config.resolved()
     }
 
     static func run(_ context: StageContext) throws {

@@ -37,6 +37,7 @@ public final class Trainer {
     public private(set) var skippedSteps = 0
 
     public init(config: TrainingConfig, dataset: Dataset) throws {
+        let config = config.resolved()
         let problems = config.problems(labelled: dataset.labels != nil, datasetCount: dataset.count)
         guard problems.isEmpty else { throw TrainingError.badConfiguration(problems) }
         guard config.imageChannels == dataset.channels, config.imageSize == dataset.height, dataset.height == dataset.width else {
@@ -154,7 +155,7 @@ public final class Trainer {
         for (name, tensor) in optimizer.stateTensors() { tensors[CheckpointLayout.optimizerPrefix + name] = tensor }
         let document: JSON = [
             "format": .string(CheckpointLayout.format),
-            "config": try JSON(encoding: config),
+            "config": config.json,
             "iteration": .number(Double(iteration)),
             "finished": .bool(finished),
             "scheduler_steps": .number(Double(schedulerSteps)),

@@ -1,92 +1,107 @@
 import NN
+import StageKit
 
 /// What a training run trains (LZN-ALGORITHM §3): the generation trainer (case studies 1 and 3 and
 /// the plain rectified-flow baseline), the contrastive trainer (case study 2), and the two baselines.
-public enum TrainingMode: String, Codable, CaseIterable, Sendable {
+public enum TrainingMode: String, Codable, CaseIterable, Sendable, KnobChoice {
     case generation, contrastive, supervised, simclr
 }
 
 /// Whether the generation decoder is conditioned on an LZN latent (`lzn`) or on nothing (`none`,
 /// the plain rectified-flow baseline).
-public enum LatentKind: String, Codable, CaseIterable, Sendable {
+public enum LatentKind: String, Codable, CaseIterable, Sendable, KnobChoice {
     case lzn, none
 }
 
-/// Every knob of a training run; the stage parameters map one to one onto these fields (see
-/// `TrainStage.description` for the documented defaults). Stored in every checkpoint under "config".
-public struct TrainingConfig: Codable, Equatable, Sendable {
-    public var mode: TrainingMode
-    public var latent: LatentKind
-    public var conditional: Bool
-    public var preset: String
-    /// Latent (anchor) dimension D.
-    public var latentDim: Int
-    public var imageChannels: Int
-    public var imageSize: Int
-    /// Number of classes of the training data (0 for unlabelled data).
-    public var classCount: Int
-    public var batch: Int
-    /// Total iterations: training stops at the largest part budget, which is this.
-    public var iterations: Int
-    /// Per-part budgets (§3.1 freezing); each is at most `iterations`.
-    public var encoderIterations: Int
-    public var decoderIterations: Int
-    public var labelAnchorIterations: Int
-    public var encoderLR: Double
-    public var decoderLR: Double
-    public var labelAnchorLR: Double
-    /// Scheduler steps of the linear warm-up (§3.1).
-    public var warmup: Int
-    public var clipNorm: Double
-    public var emaDecay: Double
-    /// Dropout inside the decoder's ResBlocks while training.
-    public var dropout: Double
-    /// Steps of the image latent flow (DPM-Solver++ order 3 for generation, Euler for contrastive).
-    public var latentSteps: Int
-    /// Steps of the reverse Euler label flow (case study 3).
-    public var labelSteps: Int
-    /// Cut-off fraction of the label and assignment losses (§2.4–2.5).
-    public var cutoff: Double
-    /// Prior scale of the contrastive latent flow (§1.4).
-    public var priorScale: Double
-    /// Class-frequency weights in the label loss (§2.4).
-    public var classWeights: Bool
-    /// NT-Xent temperature (simclr).
-    public var temperature: Double
-    /// Output width of the SimCLR projection head.
-    public var projectionDim: Int
-    public var seed: UInt64
-    public var dataSeed: UInt64
-    public var checkpointEvery: Int
-    public var metricsEvery: Int
+/// Every knob of a training run, each declared once: the field's snake_case name is the
+/// `lzn-train` parameter and the key in a checkpoint's "config", its initial value the default, and
+/// the range the values it accepts (`KnobSet`). A value of 0 where the doc says "0: …" is resolved
+/// by `resolved()`, the only place that knows those rules.
+public struct TrainingConfig: KnobSet, Equatable, Sendable {
+    @Knob(required: true, doc: "generation (case studies 1/3, RF baseline), contrastive (case study 2), supervised, simclr")
+    public var mode: TrainingMode = .generation
+    @Knob(doc: "generation: condition the decoder on LZN latents (lzn) or on nothing (none = plain rectified flow)")
+    public var latent: LatentKind = .lzn
+    @Knob(doc: "generation: case study 3 (one-hot labels, learned label anchors, label loss)")
+    public var conditional = false
+    @Knob(choices: NetworkPreset.all.map(\.name), doc: "network preset (docs/MODELS.md)")
+    public var preset = "s"
+    @Knob(.nonNegative, doc: "latent (anchor) dimension D (0: the preset's, 32 for s)")
+    public var latentDim = 0
+    @Knob(.atLeast(1), doc: "global batch = the anchor set of the latent flows")
+    public var batch = 128
+    @Knob(.atLeast(1), doc: "training iterations (the largest part budget)")
+    public var iterations = 1000
+    @Knob(.nonNegative, doc: "encoder (and head) budget, frozen afterwards (0: iterations)")
+    public var encoderIterations = 0
+    @Knob(.nonNegative, doc: "decoder budget, frozen afterwards (0: iterations)")
+    public var decoderIterations = 0
+    @Knob(.nonNegative, doc: "label-anchor budget, frozen afterwards (0: iterations)")
+    public var labelAnchorIterations = 0
+    @Knob(.nonNegative, doc: "encoder and head Adam learning rate (0: 1e-4 for generation, 1e-3 otherwise)")
+    public var encoderLR = 0.0
+    @Knob(.positive, doc: "decoder Adam learning rate")
+    public var decoderLR = 1e-3
+    @Knob(.positive, doc: "label-anchor Adam learning rate")
+    public var labelAnchorLR = 1e-3
+    @Knob(.atLeast(1), doc: "linear warm-up steps (the paper's 5000 is longer than a CPU budget)")
+    public var warmup = 100
+    @Knob(.positive, doc: "global gradient-norm clipping")
+    public var clipNorm = 1.0
+    @Knob(.unit, doc: "EMA decay cap, with the (1 + n)/(10 + n) warm-up rule")
+    public var emaDecay = 0.9999
+    @Knob(.fraction, doc: "dropout in the decoder's ResBlocks")
+    public var dropout = 0.0
+    @Knob(.atLeast(1), doc: "steps of the image latent flow (DPM-Solver++ 3 / contrastive Euler)")
+    public var latentSteps = 20
+    @Knob(.atLeast(1), doc: "steps of the reverse Euler label flow (case study 3)")
+    public var labelSteps = 100
+    @Knob(.fraction, doc: "cut-off fraction of the label and assignment losses")
+    public var cutoff = 0.2
+    @Knob(.positive, doc: "contrastive: prior scale of the forward latent flow")
+    public var priorScale = 0.45
+    @Knob(doc: "case study 3: class-frequency weights in the label loss")
+    public var classWeights = true
+    @Knob(.positive, doc: "simclr: NT-Xent temperature")
+    public var temperature = 0.5
+    @Knob(.atLeast(1), doc: "simclr: projection head output width")
+    public var projectionDim = 64
+    @Knob(.nonNegative, doc: "initialisation and per-iteration randomness")
+    public var seed: UInt64 = 0
+    @Knob(.nonNegative, doc: "epoch permutations (epoch e uses data_seed + e)")
+    public var dataSeed: UInt64 = 0
+    @Knob(.atLeast(1), doc: "iterations between resume checkpoints")
+    public var checkpointEvery = 200
+    @Knob(.atLeast(1), doc: "iterations between training-metric records")
+    public var metricsEvery = 10
 
-    public init(mode: TrainingMode, latent: LatentKind = .lzn, conditional: Bool = false, preset: String = "s",
-                latentDim: Int = 32, imageChannels: Int, imageSize: Int, classCount: Int,
-                batch: Int = 128, iterations: Int = 1000, encoderIterations: Int = 0, decoderIterations: Int = 0,
-                labelAnchorIterations: Int = 0, encoderLR: Double = 0, decoderLR: Double = 1e-3,
-                labelAnchorLR: Double = 1e-3, warmup: Int = 100, clipNorm: Double = 1, emaDecay: Double = 0.9999,
-                dropout: Double = 0, latentSteps: Int = 20, labelSteps: Int = 100, cutoff: Double = 0.2,
-                priorScale: Double = 0.45, classWeights: Bool = true, temperature: Double = 0.5, projectionDim: Int = 64,
-                seed: UInt64 = 0, dataSeed: UInt64 = 0, checkpointEvery: Int = 200, metricsEvery: Int = 10) {
-        self.mode = mode; self.latent = latent; self.conditional = conditional; self.preset = preset
-        self.latentDim = latentDim; self.imageChannels = imageChannels; self.imageSize = imageSize
-        self.classCount = classCount; self.batch = batch; self.iterations = iterations
-        self.encoderIterations = encoderIterations == 0 ? iterations : encoderIterations
-        self.decoderIterations = decoderIterations == 0 ? iterations : decoderIterations
-        self.labelAnchorIterations = labelAnchorIterations == 0 ? iterations : labelAnchorIterations
-        self.encoderLR = encoderLR == 0 ? TrainingConfig.defaultEncoderLR(mode) : encoderLR
-        self.decoderLR = decoderLR; self.labelAnchorLR = labelAnchorLR; self.warmup = warmup
-        self.clipNorm = clipNorm; self.emaDecay = emaDecay; self.dropout = dropout
-        self.latentSteps = latentSteps; self.labelSteps = labelSteps; self.cutoff = cutoff
-        self.priorScale = priorScale; self.classWeights = classWeights; self.temperature = temperature
-        self.projectionDim = projectionDim; self.seed = seed; self.dataSeed = dataSeed
-        self.checkpointEvery = checkpointEvery; self.metricsEvery = metricsEvery
+    // Facts of the training data, not knobs.
+    public var imageChannels = 1
+    public var imageSize = 28
+    /// Number of classes of the training data (0 for unlabelled data).
+    public var classCount = 0
+
+    public init() {}
+
+    /// This configuration for a dataset's image shape and class count.
+    public init(mode: TrainingMode, imageChannels: Int, imageSize: Int, classCount: Int, _ configure: (inout TrainingConfig) -> Void = { _ in }) {
+        self.mode = mode
+        self.imageChannels = imageChannels
+        self.imageSize = imageSize
+        self.classCount = classCount
+        configure(&self)
     }
 
-    /// The encoder learning rate when none is given: generation trains the encoder only through the
-    /// decoder and is slower (the paper uses 40× less than the decoder), the other modes train it directly.
-    public static func defaultEncoderLR(_ mode: TrainingMode) -> Double {
-        mode == .generation ? 1e-4 : 1e-3
+    /// The "0: …" defaults made concrete: latent_dim from the preset, the encoder learning rate
+    /// from the mode, part budgets from `iterations`. Idempotent.
+    public func resolved() -> TrainingConfig {
+        var config = self
+        if config.latentDim == 0, let preset = networkPreset { config.latentDim = preset.latentDim }
+        if config.encoderLR == 0 { config.encoderLR = mode == .generation ? 1e-4 : 1e-3 }
+        if config.encoderIterations == 0 { config.encoderIterations = iterations }
+        if config.decoderIterations == 0 { config.decoderIterations = iterations }
+        if config.labelAnchorIterations == 0 { config.labelAnchorIterations = iterations }
+        return config
     }
 
     public var networkPreset: NetworkPreset? { NetworkPreset.named(preset) }
@@ -136,13 +151,10 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         }
     }
 
-    /// Every problem that would make training fail or be meaningless, found before any work.
+    /// Every problem that would make training fail or be meaningless, found before any work: each
+    /// knob outside its declared range or choices, then what the knobs mean together and for the data.
     public func problems(labelled: Bool, datasetCount: Int) -> [String] {
-        var found: [String] = []
-        if networkPreset == nil {
-            found.append("unknown preset '\(preset)' (known: \(NetworkPreset.all.map(\.name).joined(separator: ", ")))")
-        }
-        if latentDim < 1 { found.append("latent_dim must be at least 1, got \(latentDim)") }
+        var found = Self.problems(in: Dictionary(uniqueKeysWithValues: values.map { ($0.name, $0.value) }))
         if mode == .generation && imageSize % 4 != 0 {
             found.append("the decoder needs an image size divisible by 4, the dataset has \(imageSize)")
         }
@@ -153,26 +165,11 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         }
         if usesLatentFlow && batch < 2 { found.append("batch must be at least 2 for the latent flows (the anchor set is the batch), got \(batch)") }
         if mode == .simclr && batch < 2 { found.append("batch must be at least 2 for NT-Xent (it needs negatives), got \(batch)") }
-        if batch < 1 { found.append("batch must be positive, got \(batch)") }
         if batch > datasetCount { found.append("batch \(batch) is larger than the dataset (\(datasetCount) images)") }
-        if iterations < 1 { found.append("iterations must be positive, got \(iterations)") }
         for (name, value) in [("encoder_iterations", encoderIterations), ("decoder_iterations", decoderIterations),
-                              ("label_anchor_iterations", labelAnchorIterations)] where value < 0 || value > iterations {
+                              ("label_anchor_iterations", labelAnchorIterations)] where value > iterations {
             found.append("\(name) must be in 0...iterations (\(iterations)), got \(value)")
         }
-        for (name, value) in [("encoder_lr", encoderLR), ("decoder_lr", decoderLR), ("label_anchor_lr", labelAnchorLR)]
-        where !(value > 0 && value.isFinite) {
-            found.append("\(name) must be positive, got \(value)")
-        }
-        if warmup < 1 { found.append("warmup must be at least 1 scheduler step, got \(warmup)") }
-        if !(clipNorm > 0) { found.append("clip_norm must be positive, got \(clipNorm)") }
-        if !(emaDecay >= 0 && emaDecay <= 1) { found.append("ema_decay must be in [0, 1], got \(emaDecay)") }
-        if !(dropout >= 0 && dropout < 1) { found.append("dropout must be in [0, 1), got \(dropout)") }
-        if latentSteps < 1 || labelSteps < 1 { found.append("latent_steps and label_steps must be positive") }
-        if !(cutoff >= 0 && cutoff < 1) { found.append("cutoff must be in [0, 1), got \(cutoff)") }
-        if !(temperature > 0) { found.append("temperature must be positive, got \(temperature)") }
-        if projectionDim < 1 { found.append("projection_dim must be positive, got \(projectionDim)") }
-        if checkpointEvery < 1 || metricsEvery < 1 { found.append("checkpoint_every and metrics_every must be positive") }
         return found
     }
 }

@@ -30,9 +30,10 @@ extension BenchCommand {
                 ("contrastive", .contrastive, .lzn, false), ("simclr", .simclr, .lzn, false), ("supervised", .supervised, .lzn, false),
             ]
             for (name, mode, latent, conditional) in runs {
-                let config = TrainingConfig(mode: mode, latent: latent, conditional: conditional, preset: preset,
-                                            latentDim: NetworkPresetLookup.latentDim(preset), imageChannels: 1, imageSize: 28,
-                                            classCount: 10, batch: batch, iterations: common.repeats + 1)
+                let config = TrainingConfig(mode: mode, imageChannels: 1, imageSize: 28, classCount: 10) {
+                    $0.latent = latent; $0.conditional = conditional; $0.preset = preset
+                    $0.batch = batch; $0.iterations = common.repeats + 1
+                }
                 let trainer = try Trainer(config: config, dataset: dataset)
                 try trainer.step()  // warm-up
                 var times: [Double] = []

@@ -48,8 +48,10 @@ final class StageFixture {
     /// A checkpoint of fresh `xs` networks written in lzn-train's layout, with EMA weights equal to
     /// the raw ones: mode generation (latent / conditional variants), contrastive, supervised or simclr.
     func checkpoint(mode: TrainingMode, latent: Bool = true, conditional: Bool = false, seed: UInt64 = 1) throws -> Artifact {
-        let config = TrainingConfig(mode: mode, latent: latent ? .lzn : .none, conditional: conditional, preset: "xs",
-                                    latentDim: Self.latentDim, imageChannels: 1, imageSize: Self.size, classCount: Self.classes, seed: seed)
+        let config = TrainingConfig(mode: mode, imageChannels: 1, imageSize: Self.size, classCount: Self.classes) {
+            $0.latent = latent ? .lzn : .none; $0.conditional = conditional; $0.preset = "xs"
+            $0.latentDim = Self.latentDim; $0.seed = seed
+        }.resolved()
         let networks = try Networks(config: config)
         var tensors: [String: Tensor] = [:]
         for part in networks.parts {

@@ -5,7 +5,9 @@ import XCTest
 final class TrainedModelPartsTests: XCTestCase {
     func testEachTrainingSetupGetsTheTagOfItsComparisonRow() {
         func tag(_ mode: TrainingMode, _ latent: LatentKind = .lzn, conditional: Bool = false) -> String {
-            TrainingConfig(mode: mode, latent: latent, conditional: conditional, imageChannels: 1, imageSize: 28, classCount: 10).evaluationTag
+            TrainingConfig(mode: mode, imageChannels: 1, imageSize: 28, classCount: 10) {
+                $0.latent = latent; $0.conditional = conditional
+            }.evaluationTag
         }
         XCTAssertEqual(tag(.generation, .none), "rf")
         XCTAssertEqual(tag(.generation), "rf-lzn")

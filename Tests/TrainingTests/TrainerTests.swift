@@ -57,7 +57,7 @@ final class TrainerTests: XCTestCase {
         XCTAssertTrue(problems(SyntheticData.config(.contrastive, dataset: unlabelled, iterations: 1, batch: 1), unlabelled)
             .contains("batch must be at least 2"))
         XCTAssertTrue(problems(SyntheticData.config(.generation, dataset: unlabelled, iterations: 1) { $0.preset = "huge" }, unlabelled)
-            .contains("unknown preset 'huge'"))
+            .contains("preset is \"huge\", expected one of: xs, s, m"))
         XCTAssertTrue(problems(SyntheticData.config(.generation, dataset: unlabelled, iterations: 1, batch: 500), unlabelled)
             .contains("larger than the dataset"))
     }

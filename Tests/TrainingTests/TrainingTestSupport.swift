@@ -31,11 +31,13 @@ enum SyntheticData {
 
     static func config(_ mode: TrainingMode, dataset: Dataset, iterations: Int, batch: Int = 16,
                        configure: (inout TrainingConfig) -> Void = { _ in }) -> TrainingConfig {
-        var config = TrainingConfig(mode: mode, preset: "xs", latentDim: 16, imageChannels: dataset.channels,
-                                    imageSize: dataset.height, classCount: dataset.labels == nil ? 0 : dataset.classNames.count,
-                                    batch: batch, iterations: iterations, decoderLR: 3e-3, warmup: 1, emaDecay: 0.99, seed: 3)
+        var config = TrainingConfig(mode: mode, imageChannels: dataset.channels, imageSize: dataset.height,
+                                    classCount: dataset.labels == nil ? 0 : dataset.classNames.count) {
+            $0.preset = "xs"; $0.latentDim = 16; $0.batch = batch; $0.iterations = iterations
+            $0.decoderLR = 3e-3; $0.warmup = 1; $0.emaDecay = 0.99; $0.seed = 3
+        }
         configure(&config)
-        return config
+        return config.resolved()
     }
 }
 
