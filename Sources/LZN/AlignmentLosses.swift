@@ -65,9 +65,16 @@ public func classifyLatents<T: FlowScalar>(latents: FlowMatrix<T>, labelAnchors:
     return try nearestAnchors(points: flow.final, anchors: labelAnchors)
 }
 
+/// How the label loss scores the true class's probability q_b: −q_b as the paper (`prob`), or
+/// −log q_b (`log_prob`, the cross-entropy form, which keeps pushing samples the flow misroutes).
+public enum LabelLossForm: String, Codable, CaseIterable, Sendable {
+    case prob
+    case logProb = "log_prob"
+}
+
 /// The label loss of case study 3 (§2.4): reverse Euler from the image latents toward the label
-/// anchors with class weights; loss = −mean_b max_{k ≥ ⌊K·cutoff⌋} π_k[b, label_b] (a probability,
-/// not a log-probability).
+/// anchors with class weights; q_b = max_{k ≥ ⌊K·cutoff⌋} π_k[b, label_b] and loss = −mean_b q_b
+/// (the paper's form, a probability) or −mean_b log q_b (`LabelLossForm.logProb`).
 public struct LabelLoss<T: FlowScalar> {
     public let loss: T
     /// max over the kept steps of the true-class probability, per sample.
@@ -75,11 +82,12 @@ public struct LabelLoss<T: FlowScalar> {
     /// Nearest label anchor of each reverse-flow end point (the §2.3 read-out of the same flow).
     public let predictions: [Int]
     public let reverse: ReverseLatentFlow<T>
+    public let form: LabelLossForm
     let maximum: CutoffMaximum<T>
     let labels: [Int]
 
     public init(latents: FlowMatrix<T>, labelAnchors: FlowMatrix<T>, labels: [Int], weights: [T]?,
-                steps: Int = 100, cutoff: Double = 0.2) throws {
+                steps: Int = 100, cutoff: Double = 0.2, form: LabelLossForm = .prob) throws {
         try CutoffMaximum<T>.validate(cutoff: cutoff, steps: steps)
         guard labels.count == latents.rows else {
             throw LatentFlowError.shapeMismatch(context: "labels", expected: "\(latents.rows)", actual: "\(labels.count)")
@@ -89,7 +97,8 @@ public struct LabelLoss<T: FlowScalar> {
         maximum = CutoffMaximum(reverse.selectedProbabilities!, cutoff: cutoff)
         self.labels = labels
         maxProbabilities = maximum.values
-        loss = T(-maximum.values.reduce(0.0) { $0 + $1.doubleValue } / Double(labels.count))
+        self.form = form
+        loss = T(-maximum.values.reduce(0.0) { $0 + form.score($1.doubleValue) } / Double(labels.count))
         predictions = try nearestAnchors(points: reverse.final, anchors: labelAnchors)
     }
 
@@ -97,7 +106,7 @@ public struct LabelLoss<T: FlowScalar> {
     public func gradients(lossGradient: T = 1) throws -> ReverseFlowGradients<T> {
         let scale = -lossGradient.doubleValue / Double(labels.count)
         return try reverse.gradients(finalGradient: nil, probabilityGradients: sparseGradient(
-            maximum, columns: labels, evaluations: reverse.times.count) { _ in scale })
+            maximum, columns: labels, evaluations: reverse.times.count) { row in scale * form.derivative(maximum.values[row].doubleValue) })
     }
 }
 
@@ -149,6 +158,13 @@ public struct AssignmentLoss<T: FlowScalar> {
         return try reverse.gradients(finalGradient: nil, probabilityGradients: sparseGradient(
             maximum, columns: Array(0..<b), evaluations: reverse.times.count) { row in scale / maximum.values[row].doubleValue })
     }
+}
+
+extension LabelLossForm {
+    /// The per-sample score whose negated mean is the loss.
+    func score(_ q: Double) -> Double { self == .prob ? q : Foundation.log(q) }
+    /// d score / d q.
+    func derivative(_ q: Double) -> Double { self == .prob ? 1 : 1 / q }
 }
 
 /// One entry per sample, at the step attaining its maximum: d loss / d π_{k*_b}[b, column_b].

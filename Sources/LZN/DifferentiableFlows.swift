@@ -32,14 +32,14 @@ public func lznLatents(anchors: Tensor, prior: Tensor, solver: LatentSolver, ste
     }
 }
 
-/// The label loss of case study 3 (§2.4), a scalar: −mean_b max_{k ≥ ⌊K·cutoff⌋} π_k[b, label_b]
-/// of the class-weighted reverse Euler flow from `latents` [B, D] toward `labelAnchors` [K, D].
+/// The label loss of case study 3 (§2.4), a scalar: −mean_b q_b (or −mean_b log q_b, `form`) with
+/// q_b = max_{k ≥ ⌊K·cutoff⌋} π_k[b, label_b] of the class-weighted reverse Euler flow from `latents` [B, D] toward `labelAnchors` [K, D].
 /// Differentiable w.r.t. both tensors; `weights` (e.g. `classWeights(labels:classCount:)`) are
 /// constants.
 public func labelLoss(latents: Tensor, labelAnchors: Tensor, labels: [Int], weights: [Float]?,
-                      steps: Int = 100, cutoff: Double = 0.2) throws -> Tensor {
+                      steps: Int = 100, cutoff: Double = 0.2, form: LabelLossForm = .prob) throws -> Tensor {
     let loss = try LabelLoss(latents: try FlowMatrix(latents, "latents"), labelAnchors: try FlowMatrix(labelAnchors, "label anchors"),
-                             labels: labels, weights: weights, steps: steps, cutoff: cutoff)
+                             labels: labels, weights: weights, steps: steps, cutoff: cutoff, form: form)
     return recordOp("labelLoss", inputs: [latents, labelAnchors], output: Tensor(scalar: loss.loss)) { outputGrad in
         let gradients = try! loss.gradients(lossGradient: outputGrad.scalar)
         return [gradients.start.tensor, gradients.targetAnchors.tensor]

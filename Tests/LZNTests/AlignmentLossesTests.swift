@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import LZN
 
@@ -125,5 +126,21 @@ final class AlignmentLossesGradientTests: XCTestCase {
         assertClose(lg.targetAnchors.values, try numericalGradient(of: labelAnchors) {
             try LabelLoss(latents: latents, labelAnchors: $0, labels: labels, weights: weights, steps: 30).loss
         }, tolerance: 1e-6)
+    }
+
+    func testLogProbabilityLabelLossIsTheMeanNegativeLogAndItsGradientsMatchFiniteDifferences() throws {
+        var random = TestRandom(seed: 44)
+        let latents = random.matrix(5, 3), labelAnchors = random.matrix(3, 3)
+        let labels = [1, 2, 1, 0, 2]
+        func loss(_ y: FlowMatrix<Double>, _ l: FlowMatrix<Double>) throws -> LabelLoss<Double> {
+            try LabelLoss(latents: y, labelAnchors: l, labels: labels, weights: nil, steps: 30, form: .logProb)
+        }
+        let label = try loss(latents, labelAnchors)
+        let plain = try LabelLoss(latents: latents, labelAnchors: labelAnchors, labels: labels, weights: nil, steps: 30)
+        XCTAssertEqual(label.maxProbabilities, plain.maxProbabilities, "the form changes the score, not the flow")
+        XCTAssertEqual(label.loss, -label.maxProbabilities.map { Foundation.log($0) }.reduce(0, +) / 5, accuracy: 1e-12)
+        let gradients = try label.gradients(lossGradient: 3)
+        assertClose(gradients.start.values, try numericalGradient(of: latents) { 3 * (try loss($0, labelAnchors).loss) }, tolerance: 1e-6)
+        assertClose(gradients.targetAnchors.values, try numericalGradient(of: labelAnchors) { 3 * (try loss(latents, $0).loss) }, tolerance: 1e-6)
     }
 }
