@@ -24,6 +24,8 @@ public enum ProbeStage {
             .bool("normalize", default: false, doc: "Linear probe: standardise features with the training statistics."),
             .string("weights", default: "ema", choices: ["raw", "ema"], doc: "Classifier: checkpoint weights."),
             .int("latent_batch_size", default: 1000, doc: "Case 3: images per batch = anchor set of the latent flow."),
+            .string("latent_batches", default: "consecutive", choices: ["consecutive", "shuffled"],
+                    doc: "Case 3: batches of consecutive images (a last partial batch kept), or the paper's protocol (§6.4): a seeded shuffle cut into full batches, the incomplete one dropped."),
             .int("latent_steps", default: 20, doc: "Case 3: DPM-Solver++(3) steps of the image latents."),
             .int("label_steps", default: 100, doc: "Case 3: Euler steps of the reverse label flow."),
             .float("prior_scale", default: 1.0, doc: "Case 3: scale of the prior draws (§6.4 tunable-std variant)."),
@@ -125,8 +127,22 @@ public enum ProbeStage {
         let labelAnchors = try models.require(models.labelAnchors, "label anchors", for: ctx.stageName)
         let anchors = try NetworkEvaluation.map(dataset, batchSize: p.int("latent_batch_size"),
                                                 progress: { ctx.progress.report(done: $0, total: dataset.count, unit: "images") }) { encoder($0) }
+        var order = Array(0..<dataset.count)
+        if p.string("latent_batches") == "shuffled" {
+            let batch = p.int("latent_batch_size")
+            guard batch >= 1, batch <= dataset.count else {
+                throw ctx.fail("latent_batch_size \(batch) must be in 1...\(dataset.count) (the images of the split) for shuffled batches")
+            }
+            // The same seeded permutation and dropped tail as a training epoch.
+            let epoch = EpochOrder(count: dataset.count, batchSize: batch, dataSeed: UInt64(p.int("seed")))
+            order = Array(epoch.permutation(epoch: 0).prefix(epoch.batchesPerEpoch * batch))
+        }
+        let width = anchors.width
+        let selected = anchors.values.withUnsafeBufferPointer { values in
+            order.flatMap { values[($0 * width)..<(($0 + 1) * width)] }
+        }
         return try LatentEvaluation.classAccuracy(
-            anchors: FlowMatrix(rows: dataset.count, columns: anchors.width, values: anchors.values), labels: dataset.labels!,
+            anchors: FlowMatrix(rows: order.count, columns: width, values: selected), labels: order.map { dataset.labels![$0] },
             labelAnchors: FlowMatrix(rows: labelAnchors.shape[0], columns: labelAnchors.shape[1], values: labelAnchors.values),
             settings: LatentFlowSettings(batchSize: p.int("latent_batch_size"), solver: .dpmSolver(order: 3), steps: p.int("latent_steps"),
                                          priorScale: p.float("prior_scale"), seed: UInt64(p.int("seed"))),
