@@ -1,8 +1,17 @@
 import Engine
 
-/// MODELS.md's encoder `enc-s`: image → anchor in R^D, the sum of three resolution-specific heads.
-/// Parameter names match the PyTorch twin `EncS` (`b0.c1.weight`, `heads.1.3.weight`, …).
+/// MODELS.md's encoder `enc-s`: image → anchor in R^D, through one of two heads: the sum of three
+/// resolution-specific heads on the flattened maps (generation, case studies 1 and 3), or the
+/// contrastive head on the pooled features that the linear probe reads (case study 2 and SimCLR).
+/// Parameter names match the PyTorch twin `EncS` (`b0.c1.weight`, `heads.1.3.weight`, `head.0.weight`, …).
 public final class Encoder: Module {
+    public enum Head: String, Sendable {
+        /// head_0(h0) + head_1(h1) + head_2(h2) on the flattened maps.
+        case flattened
+        /// `ContrastiveHead` on concat(GAP(h0), GAP(h1), GAP(h2)).
+        case pooled
+    }
+
     public let preset: NetworkPreset
     public let imageChannels: Int
     public let imageSize: Int
@@ -13,10 +22,13 @@ public final class Encoder: Module {
     public let b1: ResBlock
     public let down1: Conv2d
     public let b2: ResBlock
+    /// The flattened heads (empty with the pooled head).
     public let heads: [EncoderHead]
+    /// The pooled contrastive head (nil with the flattened heads).
+    public let contrastiveHead: ContrastiveHead?
 
     public init(preset: NetworkPreset, imageChannels: Int, imageSize: Int, latentDim: Int,
-                dropout: Float = 0, rng: inout Philox) {
+                head: Head = .flattened, dropout: Float = 0, rng: inout Philox) {
         precondition(imageChannels > 0 && imageSize > 0 && latentDim > 0,
                      "Encoder: channels \(imageChannels), size \(imageSize), latentDim \(latentDim)")
         self.preset = preset
@@ -33,8 +45,13 @@ public final class Encoder: Module {
         // A stride-2, padding-1, 3×3 convolution maps size s to ⌈s/2⌉.
         let sizes = [imageSize, (imageSize + 1) / 2, (imageSize + 3) / 4]
         var heads: [EncoderHead] = []
-        for (channels, size) in zip([c0, c1, c2], sizes) {
-            heads.append(EncoderHead(channels: channels, size: size, latentDim: latentDim, rng: &rng))
+        if head == .flattened {
+            for (channels, size) in zip([c0, c1, c2], sizes) {
+                heads.append(EncoderHead(channels: channels, size: size, latentDim: latentDim, rng: &rng))
+            }
+            contrastiveHead = nil
+        } else {
+            contrastiveHead = ContrastiveHead(inFeatures: c0 + c1 + c2, outFeatures: latentDim, rng: &rng)
         }
         self.heads = heads
     }
@@ -47,6 +64,7 @@ public final class Encoder: Module {
         visitor.child("down1", down1)
         visitor.child("b2", b2)
         for (i, head) in heads.enumerated() { visitor.child("heads.\(i)", head) }
+        if let contrastiveHead { visitor.child("head", contrastiveHead) }
     }
 
     /// Whether a forward pass draws random numbers (training mode with dropout).
@@ -58,7 +76,7 @@ public final class Encoder: Module {
         return self(x, rng: &rng)
     }
 
-    /// Anchors [B, D] = head_0(h0) + head_1(h1) + head_2(h2); dropout (training mode) draws from `rng`.
+    /// Anchors [B, D] through the head; dropout (training mode) draws from `rng`.
     public func callAsFunction(_ x: Tensor, rng: inout Philox) -> Tensor {
         anchors(trunk(x, rng: &rng))
     }
@@ -87,7 +105,8 @@ public final class Encoder: Module {
     }
 
     private func anchors(_ levels: [Tensor]) -> Tensor {
-        heads[0](levels[0]) + heads[1](levels[1]) + heads[2](levels[2])
+        if let contrastiveHead { return contrastiveHead(pooledFeatures(levels)) }
+        return heads[0](levels[0]) + heads[1](levels[1]) + heads[2](levels[2])
     }
 
     private func pooledFeatures(_ levels: [Tensor]) -> Tensor {

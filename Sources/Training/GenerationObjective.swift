@@ -45,9 +45,9 @@ struct GenerationObjective: TrainingObjective {
             let anchors = networks.labelAnchors!.weight
             let weights: [Float]? = config.classWeights ? try classWeights(labels: labels, classCount: config.classCount) : nil
             let label = try labelLoss(latents: latent, labelAnchors: anchors, labels: labels, weights: weights,
-                                      steps: config.labelSteps, cutoff: config.cutoff)
+                                      steps: config.labelSteps, cutoff: config.cutoff, form: config.labelLoss)
             terms["label_loss"] = Double(label.scalar)
-            total = total + label
+            total = total + label * Float(config.labelLossWeight)
             if diagnostics {
                 let predicted = try classifyLatents(
                     latents: FlowMatrix(rows: batch, columns: config.latentDim, values: latent.values),

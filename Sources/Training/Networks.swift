@@ -2,15 +2,14 @@ import Engine
 import NN
 
 /// The networks of one configuration, built deterministically from its seed: the encoder `enc-s`,
-/// the decoder `unet-s`, the label anchors and the head (supervised classifier or SimCLR projection),
+/// the decoder `unet-s`, the label anchors and the supervised classifier,
 /// each present only when the mode uses it.
 public final class Networks {
     public let encoder: Encoder?
     public let decoder: UNet?
     public let labelAnchors: LabelAnchors?
-    /// Supervised: Linear(features → classes). SimCLR: nil (see `projection`).
+    /// Supervised: Linear(features → classes).
     public let classifier: Linear?
-    public let projection: ProjectionHead?
 
     public init(config: TrainingConfig) throws {
         guard let preset = config.networkPreset else {
@@ -19,9 +18,12 @@ public final class Networks {
         let parts = config.parts
         let root = Philox(seed: config.seed, stream: 0x1417)
         var encoderRNG = root.split(1), decoderRNG = root.split(2), anchorRNG = root.split(3), headRNG = root.split(4)
+        // Case study 2 and SimCLR share the pooled contrastive head and differ only in their loss.
+        let representation = config.mode == .contrastive || config.mode == .simclr
         encoder = parts.contains(.encoder)
             ? Encoder(preset: preset, imageChannels: config.imageChannels, imageSize: config.imageSize,
-                      latentDim: config.latentDim, rng: &encoderRNG)
+                      latentDim: config.mode == .simclr ? config.projectionDim : config.latentDim,
+                      head: representation ? .pooled : .flattened, rng: &encoderRNG)
             : nil
         decoder = parts.contains(.decoder)
             ? UNet(preset: preset, imageChannels: config.imageChannels, imageSize: config.imageSize,
@@ -33,9 +35,6 @@ public final class Networks {
             : nil
         let featureCount = preset.encoderChannels.0 + preset.encoderChannels.1 + preset.encoderChannels.2
         classifier = config.mode == .supervised ? Linear(featureCount, config.classCount, rng: &headRNG) : nil
-        projection = config.mode == .simclr
-            ? ProjectionHead(inFeatures: featureCount, outFeatures: config.projectionDim, rng: &headRNG)
-            : nil
     }
 
     /// The module of one part, nil when this configuration has none.
@@ -44,7 +43,7 @@ public final class Networks {
         case .encoder: return encoder
         case .decoder: return decoder
         case .labelAnchors: return labelAnchors
-        case .head: return classifier ?? projection
+        case .head: return classifier
         }
     }
 

@@ -2,8 +2,8 @@ import Datasets
 import Engine
 import NN
 
-/// The SimCLR baseline: the same two-view augmentation as the contrastive trainer, pooled encoder
-/// features → 2-layer projection head → NT-Xent with a temperature.
+/// The SimCLR baseline: the same two-view augmentation and the same encoder as the contrastive
+/// trainer (pooled features → contrastive head, here the projection) → NT-Xent with a temperature.
 struct SimCLRObjective: TrainingObjective {
     let config: TrainingConfig
     let networks: Networks
@@ -13,7 +13,7 @@ struct SimCLRObjective: TrainingObjective {
     func loss(indices: [Int], randomness: IterationRandomness, diagnostics: Bool) throws -> ObjectiveOutput {
         var augmentationRNG = randomness.augmentation
         let (view0, view1) = augmentation.views(of: dataset, indices, rng: &augmentationRNG)
-        let projections = networks.projection!(networks.encoder!.features(concat([view0, view1], axis: 0)))
+        let projections = networks.encoder!(concat([view0, view1], axis: 0))
         let (loss, accuracy) = ntXentLoss(projections, temperature: Float(config.temperature))
         return ObjectiveOutput(loss: loss, terms: [
             "loss": Double(loss.scalar), "nt_xent_loss": Double(loss.scalar), "positive_accuracy": accuracy,

@@ -12,7 +12,7 @@ import Store
 public enum TrainStage {
     public static let description = StageDescription(
         name: "lzn-train",
-        version: "1",
+        version: "2",
         summary: "trains an LZN model (generation, contrastive) or a baseline (RF, supervised, SimCLR) on a dataset artifact",
         params: TrainingConfig.specs + [
             .int("threads", default: 0, doc: "worker threads (0: all cores); resume is bitwise for the same count"),

@@ -24,8 +24,6 @@ public final class TrainedModel {
     public var labelAnchors: Tensor? { networks.labelAnchors?.weight }
     /// Linear classifier on `encoder.features` (supervised only).
     public var classifier: Linear? { networks.classifier }
-    /// Projection head on `encoder.features` (simclr only).
-    public var projection: ProjectionHead? { networks.projection }
 
     init(config: TrainingConfig, networks: Networks, weights: Weights, iteration: Int, classNames: [String]) {
         self.config = config

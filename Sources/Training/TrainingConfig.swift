@@ -1,3 +1,4 @@
+import LZN
 import NN
 import StageKit
 
@@ -12,6 +13,8 @@ public enum TrainingMode: String, Codable, CaseIterable, Sendable, KnobChoice {
 public enum LatentKind: String, Codable, CaseIterable, Sendable, KnobChoice {
     case lzn, none
 }
+
+extension LabelLossForm: KnobChoice {}
 
 /// Every knob of a training run, each declared once: the field's snake_case name is the
 /// `lzn-train` parameter and the key in a checkpoint's "config", its initial value the default, and
@@ -62,9 +65,13 @@ public struct TrainingConfig: KnobSet, Equatable, Sendable {
     public var priorScale = 0.45
     @Knob(doc: "case study 3: class-frequency weights in the label loss")
     public var classWeights = true
+    @Knob(doc: "case study 3: label loss −mean q (prob, the paper's) or −mean log q (log_prob) of the true class's probability q")
+    public var labelLoss: LabelLossForm = .prob
+    @Knob(.nonNegative, doc: "case study 3: weight of the label loss beside the decoder's loss")
+    public var labelLossWeight = 1.0
     @Knob(.positive, doc: "simclr: NT-Xent temperature")
     public var temperature = 0.5
-    @Knob(.atLeast(1), doc: "simclr: projection head output width")
+    @Knob(.atLeast(1), doc: "simclr: output width of the contrastive head (the projection)")
     public var projectionDim = 64
     @Knob(.nonNegative, doc: "initialisation and per-iteration randomness")
     public var seed: UInt64 = 0
@@ -111,8 +118,8 @@ public struct TrainingConfig: KnobSet, Equatable, Sendable {
         switch mode {
         case .generation:
             return (latent == .lzn ? [.encoder] : []) + [.decoder] + (conditional ? [.labelAnchors] : [])
-        case .contrastive: return [.encoder]
-        case .supervised, .simclr: return [.encoder, .head]
+        case .contrastive, .simclr: return [.encoder]
+        case .supervised: return [.encoder, .head]
         }
     }
 
@@ -178,6 +185,6 @@ public struct TrainingConfig: KnobSet, Equatable, Sendable {
 public enum ModelPart: String, Codable, CaseIterable, Sendable {
     case encoder, decoder
     case labelAnchors = "label_anchors"
-    /// The supervised classifier or the SimCLR projection head.
+    /// The supervised classifier.
     case head
 }

@@ -1,5 +1,5 @@
 import Engine
-import NN
+@testable import NN
 import XCTest
 
 final class EncoderTests: XCTestCase {
@@ -87,5 +87,67 @@ final class EncoderTests: XCTestCase {
             return row.firstIndex(of: row.max()!) == label
         }.count
         XCTAssertGreaterThan(Double(correct) / Double(count), 0.95)
+    }
+}
+
+/// The pooled contrastive head of case study 2 (MODELS.md).
+final class ContrastiveHeadTests: XCTestCase {
+    func testShapeNamesAndNormalisedOutputs() {
+        var rng = Philox(seed: 7)
+        let head = ContrastiveHead(inFeatures: 40, outFeatures: 16, rng: &rng)
+        XCTAssertEqual(head.namedParameters().map(\.0).sorted(),
+                       ["0.weight", "1.bias", "1.weight", "3.weight", "4.bias", "4.weight"])
+        let x = Tensor.normal([6, 40], std: 3, rng: &rng)
+        let y = head(x)
+        XCTAssertEqual(y.shape, [6, 16])
+        // At initialisation (scale 1, shift 0) each group of 8 outputs of each row has mean 0 and variance
+        // v/(v + eps) ≤ 1, close to 1 unless the group's pre-norm values nearly coincide.
+        var variances: [Double] = []
+        for row in 0..<6 {
+            for group in 0..<2 {
+                let values = (0..<8).map { Double(y.values[row * 16 + group * 8 + $0]) }
+                let mean = values.reduce(0, +) / 8
+                XCTAssertEqual(mean, 0, accuracy: 1e-5)
+                variances.append(values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 8)
+            }
+        }
+        XCTAssertLessThanOrEqual(variances.max()!, 1 + 1e-5)
+        XCTAssertGreaterThan(variances.reduce(0, +) / Double(variances.count), 0.9)
+    }
+
+    func testGroupsDivideTheWidth() {
+        XCTAssertEqual(ContrastiveHead.groups(112), 8)
+        XCTAssertEqual(ContrastiveHead.groups(64), 8)
+        XCTAssertEqual(ContrastiveHead.groups(40), 5)
+        XCTAssertEqual(ContrastiveHead.groups(32), 4)
+        XCTAssertEqual(ContrastiveHead.groups(30), 3)
+        XCTAssertEqual(ContrastiveHead.groups(16), 2)
+        XCTAssertEqual(ContrastiveHead.groups(7), 1)
+    }
+
+    func testGradientsMatchFiniteDifferences() {
+        var rng = Philox(seed: 8)
+        let head = ContrastiveHead(inFeatures: 24, outFeatures: 16, rng: &rng)
+        // Non-trivial affine GroupNorm parameters; the linear layers keep their PyTorch initialisation.
+        for norm in [head.hiddenNorm, head.outNorm] {
+            randomize(norm.weight, low: 0.5, high: 1.5, rng: &rng)
+            randomize(norm.bias, low: -0.5, high: 0.5, rng: &rng)
+        }
+        let x = Tensor.normal([5, 24], rng: &rng)
+        x.requiresGrad = true
+        assertGradientsMatchFiniteDifferences(of: { head(x) }, checking: [("x", x)] + head.namedParameters(),
+                                              samplesPerTensor: 6, eps: 1e-3)
+    }
+
+    func testThePooledEncoderReadsItsAnchorsFromTheProbedFeatures() {
+        var rng = Philox(seed: 9)
+        let encoder = Encoder(preset: .xs, imageChannels: 1, imageSize: 8, latentDim: 16, head: .pooled, rng: &rng)
+        XCTAssertTrue(encoder.heads.isEmpty)
+        XCTAssertTrue(encoder.namedParameters().contains { $0.0 == "head.3.weight" })
+        let x = Tensor.normal([4, 1, 8, 8], rng: &rng)
+        let (anchors, features) = encoder.anchorsAndFeatures(x)
+        XCTAssertEqual(features.shape, [4, 40])
+        XCTAssertEqual(anchors.values, encoder.contrastiveHead!(features).values)
+        XCTAssertEqual(encoder(x).values, anchors.values)
     }
 }
