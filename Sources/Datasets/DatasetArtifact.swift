@@ -6,14 +6,16 @@ import Store
 ///   - `labels`: int64 `N` (absent for an unlabelled dataset),
 /// and whose JSON document (also its metadata) is
 ///   `{"format": "lzn-dataset/1", "count": N, "channels": C, "height": H, "width": W,
-///     "labelled": true, "class_names": [...], "split": "train", "source": "...", "flippable": true}`.
+///     "labelled": true, "class_names": [...], "split": "train", "source": "...", "flippable": true}`,
+/// plus `"holdout": N, "holdout_seed": S, "part": "fit" | "holdout"` for one part of a split with N
+/// images held out for validation (only then, so whole splits keep their artifact ids).
 /// Nothing in it depends on time or machine, so the same source gives the same artifact id.
 public enum DatasetArtifact {
     public static let format = "lzn-dataset/1"
 
     /// The document describing `dataset` (without its tensors).
     public static func metadata(_ dataset: Dataset) -> JSON {
-        [
+        var fields: [String: JSON] = [
             "format": .string(format),
             "count": .number(Double(dataset.count)),
             "channels": .number(Double(dataset.channels)),
@@ -25,6 +27,12 @@ public enum DatasetArtifact {
             "source": .string(dataset.source),
             "flippable": .bool(dataset.flippable),
         ]
+        if let holdout = dataset.holdout {
+            fields["holdout"] = .number(Double(holdout.count))
+            fields["holdout_seed"] = .number(Double(holdout.seed))
+            fields["part"] = .string(holdout.part.rawValue)
+        }
+        return .object(fields)
     }
 
     /// Registers `dataset` as artifact `name` in one transaction.
@@ -78,9 +86,17 @@ public enum DatasetArtifact {
             try checkLabels(values, classCount: classNames.count, file: label)
             labels = values
         }
+        var holdout: DatasetHoldout?
+        if doc["holdout"] != nil {
+            let part = DatasetPart(rawValue: try field("part", \.stringValue))
+            guard let part, part != .all, let seed = UInt64(exactly: try field("holdout_seed", \.doubleValue)) else {
+                throw DatasetError.malformed(file: label, what: "bad holdout part \(doc["part"]?.text ?? "null") (seed \(doc["holdout_seed"]?.text ?? "null"))")
+            }
+            holdout = DatasetHoldout(count: try field("holdout", \.intValue), seed: seed, part: part)
+        }
         return Dataset(images: images.bytes, count: count, channels: channels, height: height, width: width, labels: labels,
                        classNames: labelled ? classNames : [], split: split, source: try field("source", \.stringValue),
-                       flippable: try field("flippable", \.boolValue))
+                       flippable: try field("flippable", \.boolValue), holdout: holdout)
     }
 }
 

@@ -23,8 +23,7 @@ extension Dataset {
                 }
             }
         }
-        return Dataset(images: out, count: count, channels: target, height: height, width: width, labels: labels,
-                       classNames: classNames, split: split, source: source, flippable: flippable)
+        return withImages(out, count: count, channels: target, height: height, width: width, labels: labels)
     }
 
     /// The images resized so their shorter side is `size` (area when shrinking, bilinear when
@@ -45,7 +44,6 @@ extension Dataset {
                 }
             }
         }
-        return Dataset(images: out, count: count, channels: channels, height: size, width: size, labels: labels,
-                       classNames: classNames, split: split, source: source, flippable: flippable)
+        return withImages(out, count: count, channels: channels, height: size, width: size, labels: labels)
     }
 }

@@ -26,14 +26,20 @@ public struct IngestRequest: Equatable, Codable, Sendable {
     /// Keep only this many images, chosen with `subsetSeed` (deterministic), in source order.
     public var subsetSize: Int?
     public var subsetSeed: UInt64
+    /// Hold this many images (after the subset) out for validation, chosen with `holdoutSeed`;
+    /// nil holds none out. Only for the train split, and then `part` must be `.fit` or `.holdout`.
+    public var holdout: Int?
+    public var holdoutSeed: UInt64
+    /// Which part to keep: `.all` (no holdout), `.fit` (the images not held out) or `.holdout`.
+    public var part: DatasetPart
     /// Number of classes for `idx` and `npy` labels (default 10 for idx, max label + 1 for npy).
     public var classCount: Int?
     /// Overrides whether horizontal flips are allowed (default: all formats but `idx`).
     public var flippable: Bool?
 
     public init(format: SourceFormat, inputs: [String] = [], split: DatasetSplit = .train, size: Int? = nil,
-                channels: Int? = nil, subsetSize: Int? = nil, subsetSeed: UInt64 = 0, classCount: Int? = nil,
-                flippable: Bool? = nil) {
+                channels: Int? = nil, subsetSize: Int? = nil, subsetSeed: UInt64 = 0, holdout: Int? = nil,
+                holdoutSeed: UInt64 = 0, part: DatasetPart = .all, classCount: Int? = nil, flippable: Bool? = nil) {
         self.format = format
         self.inputs = inputs
         self.split = split
@@ -41,6 +47,9 @@ public struct IngestRequest: Equatable, Codable, Sendable {
         self.channels = channels
         self.subsetSize = subsetSize
         self.subsetSeed = subsetSeed
+        self.holdout = holdout
+        self.holdoutSeed = holdoutSeed
+        self.part = part
         self.classCount = classCount
         self.flippable = flippable
     }
@@ -52,8 +61,10 @@ public enum Ingest {
                                                 "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
     public static let maxImageSize = 4096
     public static let maxClassCount = 1 << 16
+    /// Seeds are recorded in JSON documents (doubles), so they stay exact up to 2^53.
+    public static let maxSeed: UInt64 = 1 << 53
 
-    /// Reads the source `request` describes and applies size, channels and subset.
+    /// Reads the source `request` describes and applies subset, holdout part, channels and size.
     public static func load(_ request: IngestRequest) throws -> Dataset {
         try validate(request)
         var dataset = try read(request)
@@ -63,6 +74,13 @@ public enum Ingest {
                                                     what: "\(subsetSize) exceeds the \(dataset.count) images of the source")
             }
             dataset = dataset.subset(size: subsetSize, seed: request.subsetSeed)
+        }
+        if let holdout = request.holdout {
+            guard holdout < dataset.count else {
+                throw DatasetError.invalidParameter(
+                    name: "holdout", what: "\(holdout) leaves nothing to fit: the split has \(dataset.count) images (after subset_size)")
+            }
+            dataset = dataset.part(request.part, holdout: holdout, seed: request.holdoutSeed)
         }
         // Resize the fewer channels: drop channels before resizing, add them after.
         let channels = request.channels ?? dataset.channels
@@ -80,6 +98,23 @@ public enum Ingest {
         }
         if let subset = request.subsetSize, subset < 1 {
             throw DatasetError.invalidParameter(name: "subset_size", what: "must be positive, got \(subset)")
+        }
+        switch (request.holdout, request.part) {
+        case (let holdout?, _) where holdout < 1:
+            throw DatasetError.invalidParameter(name: "holdout", what: "must be positive, got \(holdout)")
+        case (nil, .fit), (nil, .holdout):
+            throw DatasetError.invalidParameter(
+                name: "part", what: "part = \(request.part.rawValue) needs holdout > 0 (the number of training images to hold out)")
+        case (_?, .all):
+            throw DatasetError.invalidParameter(
+                name: "part", what: "holdout = \(request.holdout!) needs part = fit or holdout (part = all is the whole split: holdout = 0)")
+        case (_?, _) where request.split != .train:
+            throw DatasetError.invalidParameter(
+                name: "holdout", what: "the validation part is carved from the train split, not \(request.split.rawValue)")
+        default: break
+        }
+        if request.holdoutSeed > maxSeed {
+            throw DatasetError.invalidParameter(name: "holdout_seed", what: "must be at most 2^53, got \(request.holdoutSeed)")
         }
         if let classes = request.classCount, !(1...maxClassCount).contains(classes) {
             throw DatasetError.invalidParameter(name: "classes", what: "must be in 1...\(maxClassCount), got \(classes)")

@@ -85,10 +85,10 @@ public enum GenerateStage {
             ctx.metric(EvaluationMetrics.reconstructionPrefix + sampler.name, error, tag: model)
         }
         let (c, s) = (decoder.imageChannels, decoder.imageSize)
-        var extra: [String: JSON] = ["weights": .string(p.string("weights")), "checkpoint": .string(ctx.input("checkpoint").id.hex)]
-        if let classes = result.classes { extra["labels"] = .array(classes.map { .number(Double($0)) }) }
+        let extra: [String: JSON] = ["weights": .string(p.string("weights")), "checkpoint": .string(ctx.input("checkpoint").id.hex)]
         let samples = try GeneratedSamples.save(result.images, count: result.count, channels: c, height: s, width: s,
-                                                metadata: GeneratedSamples.metadata(sampler: sampler.name, model: model, mode: mode, extra: extra),
+                                                metadata: GeneratedSamples.metadata(sampler: sampler.name, model: model, mode: mode,
+                                                                                   labels: result.classes, extra: extra),
                                                 name: "samples-\(ctx.stageName)", in: ctx.store)
         try ctx.setOutput("samples", samples)
         let grid = try result.grid(rows: p.int("grid_rows"), columns: p.int("grid_columns"), channels: c, size: s)

@@ -1,5 +1,5 @@
 // The samples artifact lzn-generate writes and lzn-fid reads: a uint8 N×C×H×W tensor whose
-// metadata names the sampler and the model tag.
+// metadata names the sampler and the model tag (and, for class-conditional samples, their classes).
 import ArrayFormats
 import Datasets
 import Store
@@ -8,9 +8,13 @@ public struct GeneratedSamples {
     public var images: Dataset
     public var sampler: String
     public var model: String
+    /// The class each sample was generated for (class-conditional samples: metadata `labels`), else nil.
+    public var labels: [Int]?
 
-    public static func metadata(sampler: String, model: String, mode: String, extra: [String: JSON] = [:]) -> JSON {
+    /// The samples' metadata; `labels` are the classes of class-conditional samples, one per sample.
+    public static func metadata(sampler: String, model: String, mode: String, labels: [Int]? = nil, extra: [String: JSON] = [:]) -> JSON {
         var fields: [String: JSON] = ["format": "lzn-samples/1", "sampler": .string(sampler), "model": .string(model), "mode": .string(mode)]
+        if let labels { fields["labels"] = .array(labels.map { .number(Double($0)) }) }
         fields.merge(extra) { old, _ in old }
         return .object(fields)
     }
@@ -32,6 +36,13 @@ public struct GeneratedSamples {
         }
         let images = Dataset(images: array.bytes, count: array.shape[0], channels: array.shape[1], height: array.shape[2],
                              width: array.shape[3], labels: nil, classNames: [], split: .test, source: artifact.label, flippable: false)
-        return GeneratedSamples(images: images, sampler: sampler, model: artifact.metadata["model"]?.stringValue ?? "")
+        var labels: [Int]?
+        if let values = artifact.metadata["labels"] {
+            guard let list = values.arrayValue?.compactMap(\.intValue), list.count == images.count, list.allSatisfy({ $0 >= 0 }) else {
+                throw EvaluationError("samples", "\(artifact.label): 'labels' in its metadata must be \(images.count) non-negative integers, one per sample")
+            }
+            labels = list
+        }
+        return GeneratedSamples(images: images, sampler: sampler, model: artifact.metadata["model"]?.stringValue ?? "", labels: labels)
     }
 }

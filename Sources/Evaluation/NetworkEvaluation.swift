@@ -64,6 +64,13 @@ public enum NetworkEvaluation {
         return t
     }
 
+    /// The share of rows of `logits` (row-major, `width` columns) whose argmax is the row's label.
+    public static func accuracy(logits: [Float], width: Int, labels: [Int]) -> Double {
+        let predictions = argmaxRows(logits, width: width)
+        precondition(predictions.count == labels.count && !labels.isEmpty, "accuracy: \(predictions.count) rows for \(labels.count) labels")
+        return Double(zip(predictions, labels).filter { $0 == $1 }.count) / Double(labels.count)
+    }
+
     /// Argmax of each row of `logits`.
     public static func argmaxRows(_ values: [Float], width: Int) -> [Int] {
         values.withUnsafeBufferPointer { v in

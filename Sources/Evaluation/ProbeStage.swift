@@ -154,7 +154,6 @@ public enum ProbeStage {
         let head = try models.require(models.classifier, "classifier or label anchors", for: ctx.stageName)
         let logits = try NetworkEvaluation.map(dataset, batchSize: 1000,
                                                progress: { ctx.progress.report(done: $0, total: dataset.count, unit: "images") }) { head(encoder.features($0)) }
-        let predictions = NetworkEvaluation.argmaxRows(logits.values, width: logits.width)
-        return Double(zip(predictions, dataset.labels!).filter { $0 == $1 }.count) / Double(dataset.count)
+        return NetworkEvaluation.accuracy(logits: logits.values, width: logits.width, labels: dataset.labels!)
     }
 }

@@ -33,6 +33,9 @@ public enum EvaluationMetrics {
     public static let classAccuracy = "class_accuracy"
     /// Case-3 accuracy with class weights from the batch's true labels (§6.4).
     public static let classAccuracyWeighted = "class_accuracy_class_weights"
+    /// Share of class-conditional samples the FID feature network's classifier assigns to the
+    /// class they were generated for (lzn-fid), tag = generative model.
+    public static let conditionalSampleAccuracy = "conditional_sample_accuracy"
 
     /// Tags in the order of the comparison, with their display names.
     public static let generativeModels = [("rf", "RF (baseline)"), ("rf-lzn", "RF + LZN"), ("lzn-conditional", "LZN conditional (case 3)")]

@@ -18,6 +18,11 @@ enum IngestStage {
             .int("channels", default: 0, doc: "1 or 3 output channels (0: keep the source's)"),
             .int("subset_size", default: 0, doc: "keep this many images chosen with subset_seed (0: all)"),
             .int("subset_seed", default: 0, doc: "seed of the subset choice"),
+            .int("holdout", default: 0,
+                 doc: "hold this many train images (after subset_size) out for validation, chosen with holdout_seed (0: none)"),
+            .int("holdout_seed", default: 0, doc: "seed of the holdout choice"),
+            .string("part", default: DatasetPart.all.rawValue, choices: DatasetPart.allCases.map(\.rawValue),
+                    doc: "with holdout > 0: fit (the images not held out) or holdout; all (the whole split) needs holdout = 0"),
             .int("classes", default: 0, doc: "number of classes for idx/npy labels (0: idx 10, npy max label + 1)"),
             .string("flippable", default: "auto", choices: ["auto", "true", "false"],
                     doc: "whether horizontal flips are valid augmentations (auto: all formats but idx)"),
@@ -29,15 +34,19 @@ enum IngestStage {
     /// The request the parameters describe (already type-checked against `description`).
     static func request(from params: StageParams) throws -> IngestRequest {
         func optional(_ name: String) -> Int? { params.int(name) == 0 ? nil : params.int(name) }
-        guard let format = SourceFormat(rawValue: params.string("format")),
-              let split = DatasetSplit(rawValue: params.string("split")) else {
-            preconditionFailure("format and split are checked against their choices")
+        func seed(_ name: String) throws -> UInt64 {
+            guard params.int(name) >= 0 else { throw DatasetError.invalidParameter(name: name, what: "must not be negative, got \(params.int(name))") }
+            return UInt64(params.int(name))
         }
-        let seed = params.int("subset_seed")
-        guard seed >= 0 else { throw DatasetError.invalidParameter(name: "subset_seed", what: "must not be negative, got \(seed)") }
+        guard let format = SourceFormat(rawValue: params.string("format")),
+              let split = DatasetSplit(rawValue: params.string("split")),
+              let part = DatasetPart(rawValue: params.string("part")) else {
+            preconditionFailure("format, split and part are checked against their choices")
+        }
         let flippable: Bool? = ["true": true, "false": false][params.string("flippable")]
         return IngestRequest(format: format, inputs: params.strings("inputs"), split: split, size: optional("size"),
-                             channels: optional("channels"), subsetSize: optional("subset_size"), subsetSeed: UInt64(seed),
+                             channels: optional("channels"), subsetSize: optional("subset_size"), subsetSeed: try seed("subset_seed"),
+                             holdout: optional("holdout"), holdoutSeed: try seed("holdout_seed"), part: part,
                              classCount: optional("classes"), flippable: flippable)
     }
 

@@ -27,6 +27,9 @@ struct StandaloneCommand: ParsableCommand {
     @Option(help: "Output channels, 1 or 3.") var channels: Int?
     @Option(name: .customLong("subset"), help: "Keep this many images, chosen with --subset-seed.") var subsetSize: Int?
     @Option(help: "Seed of the subset choice.") var subsetSeed: Int = 0
+    @Option(help: "Hold this many train images (after --subset) out for validation, chosen with --holdout-seed.") var holdout: Int?
+    @Option(help: "Seed of the holdout choice.") var holdoutSeed: Int = 0
+    @Option(help: "With --holdout: fit (the images not held out) or holdout.") var part: String = "all"
     @Option(help: "Number of classes for idx/npy labels.") var classes: Int?
     @Option(help: "Whether horizontal flips are valid: auto, true or false.") var flippable: String = "auto"
     @Argument(help: "The files or folder the format needs.") var inputs: [String] = []
@@ -35,7 +38,9 @@ struct StandaloneCommand: ParsableCommand {
         var p: [String: ParamValue] = [
             "format": .string(format), "split": .string(split), "name": .string(name),
             "inputs": .list(inputs.map(ParamValue.string)), "subset_seed": .int(subsetSeed), "flippable": .string(flippable),
+            "holdout_seed": .int(holdoutSeed), "part": .string(part),
         ]
+        if let holdout { p["holdout"] = .int(holdout) }
         if let size { p["size"] = .int(size) }
         if let channels { p["channels"] = .int(channels) }
         if let subsetSize { p["subset_size"] = .int(subsetSize) }

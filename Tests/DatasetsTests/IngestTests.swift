@@ -137,4 +137,28 @@ final class IngestTests: DatasetTestCase {
             $0 == .notFound(path: self.folder + "/nowhere.bin")
         }
     }
+
+    /// Holdout parameters that do not describe one part of the train split: refused before the
+    /// store is touched, naming the parameter. `setUp`'s source has 3 images.
+    func testBadHoldoutParameters() throws {
+        func request(split: DatasetSplit = .train, subset: Int? = nil, holdout: Int?, part: DatasetPart) -> IngestRequest {
+            IngestRequest(format: .idx, inputs: [images, labels], split: split, subsetSize: subset, holdout: holdout, part: part)
+        }
+        let cases: [(IngestRequest, String, String)] = [
+            (request(holdout: nil, part: .fit), "part", "part = fit needs holdout > 0"),
+            (request(holdout: nil, part: .holdout), "part", "part = holdout needs holdout > 0"),
+            (request(holdout: 1, part: .all), "part", "holdout = 1 needs part = fit or holdout"),
+            (request(holdout: -2, part: .fit), "holdout", "must be positive, got -2"),
+            (request(holdout: 3, part: .holdout), "holdout", "3 leaves nothing to fit: the split has 3 images"),
+            (request(holdout: 4, part: .fit), "holdout", "4 leaves nothing to fit: the split has 3 images"),
+            (request(subset: 2, holdout: 2, part: .fit), "holdout", "2 leaves nothing to fit: the split has 2 images (after subset_size)"),
+            (request(split: .test, holdout: 1, part: .holdout), "holdout", "carved from the train split, not test"),
+        ]
+        for (request, name, message) in cases {
+            try assertRefused(request, naming: "parameter \(name): ") { error in
+                guard case .invalidParameter(name, let what) = error else { return false }
+                return what.contains(message)
+            }
+        }
+    }
 }

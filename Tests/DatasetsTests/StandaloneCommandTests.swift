@@ -63,6 +63,7 @@ final class StandaloneCommandTests: DatasetTestCase {
         let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
         XCTAssertEqual(json?["name"] as? String, "lzn-ingest")
         let params = (json?["params"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
-        XCTAssertEqual(params, ["format", "inputs", "split", "name", "size", "channels", "subset_size", "subset_seed", "classes", "flippable"])
+        XCTAssertEqual(params, ["format", "inputs", "split", "name", "size", "channels", "subset_size", "subset_seed", "holdout",
+                                "holdout_seed", "part", "classes", "flippable"])
     }
 }
