@@ -4,7 +4,7 @@ import Engine
 ///
 /// Subclasses list their own parameters and children in `visit(_:)`, in a fixed order. Parameter
 /// names are the property paths joined with dots ("d0.c1.weight"); they are the checkpoint format
-/// and match the PyTorch twin in `shared/bench/torch_reference.py`, in PyTorch's registration order.
+/// and match the PyTorch twin in `benchmarks/torch_reference.py`, in PyTorch's registration order.
 open class Module {
     /// Training mode (dropout active); `train()`/`eval()` set it for the whole tree.
     public var training = true

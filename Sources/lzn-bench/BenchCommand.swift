@@ -5,7 +5,7 @@ import LZN
 import NN
 
 /// `lzn-bench`: performance figures as JSON lines, comparable with
-/// `shared/bench/torch_reference.py` (same networks, shapes and thread count).
+/// `benchmarks/torch_reference.py` (same networks, shapes and thread count).
 @main
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

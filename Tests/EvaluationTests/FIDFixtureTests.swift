@@ -2,10 +2,10 @@ import XCTest
 import ArrayFormats
 @testable import Evaluation
 
-/// Every case of ../shared/fixtures/fid/manifest.json (reference FIDs computed in float64 with SciPy).
+/// Every case of Tests/Fixtures/fid/manifest.json (reference FIDs computed in float64 with SciPy).
 final class FIDFixtureTests: XCTestCase {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("../shared/fixtures/fid").standardized
+        .appendingPathComponent("Fixtures/fid")
 
     struct Case: Decodable { let a: String; let b: String; let fid: Double }
 

@@ -3,7 +3,7 @@ import Foundation
 import XCTest
 @testable import LZN
 
-/// The reference cases of ../shared/fixtures/lzn (float64, computed with the paper's own code).
+/// The reference cases of Tests/Fixtures/lzn (float64, computed with the paper's own code; see its README).
 struct LatentFlowFixture {
     let name: String
     let parameters: [String: Any]
@@ -11,7 +11,7 @@ struct LatentFlowFixture {
     private let directory: URL
 
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("../shared/fixtures/lzn").standardizedFileURL
+        .appendingPathComponent("Fixtures/lzn")
 
     /// Every case of manifest.json, sorted by name.
     static func all() throws -> [LatentFlowFixture] {
