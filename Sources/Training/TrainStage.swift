@@ -69,7 +69,7 @@ public enum TrainStage {
         var window = MetricWindow()
         while !trainer.finished {
             if termination.isRequested {
-                try context.saveResumeState { try trainer.checkpoint().save(in: context.store, name: $0) }
+                try context.saveResumeState { try trainer.checkpoint(resumeState: true).save(in: context.store, name: $0) }
                 throw context.fail("stopped by SIGTERM after \(trainer.iteration) iterations; checkpoint saved, a rerun resumes from it")
             }
             let done = trainer.iteration + 1
@@ -84,13 +84,14 @@ public enum TrainStage {
                 window = MetricWindow()
             }
             if done % config.checkpointEvery == 0 && !trainer.finished {
-                try context.saveResumeState { try trainer.checkpoint().save(in: context.store, name: $0) }
+                try context.saveResumeState { try trainer.checkpoint(resumeState: true).save(in: context.store, name: $0) }
             }
         }
         let final = try trainer.checkpoint().save(in: context.store, name: context.stageName)
         try context.setOutput("checkpoint", final)
         context.metric("skipped_steps", Double(trainer.skippedSteps))
         context.metric("iterations", Double(trainer.iteration))
+        context.metric("training_seconds", trainer.trainingSeconds, tag: config.evaluationTag)
     }
 }
 

@@ -35,6 +35,8 @@ public final class Trainer {
     public private(set) var schedulerSteps = 0
     /// Iterations skipped because the loss or the gradient norm was not finite.
     public private(set) var skippedSteps = 0
+    /// Seconds spent in training steps so far, across resumes (the time a report puts beside a score).
+    public private(set) var trainingSeconds = 0.0
 
     public init(config: TrainingConfig, dataset: Dataset) throws {
         let config = config.resolved()
@@ -138,13 +140,17 @@ public final class Trainer {
     }
 
     private func elapsed(since start: UInt64) -> Double {
-        Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        trainingSeconds += seconds
+        return seconds
     }
 
     // MARK: Checkpoints
 
-    /// Everything needed to continue exactly from here (layout: `CheckpointLayout`).
-    public func checkpoint() throws -> CheckpointContents {
+    /// Everything needed to continue exactly from here (layout: `CheckpointLayout`). A resume state
+    /// also carries the seconds trained so far; a final checkpoint holds no timing, so the same
+    /// training gives the same artifact.
+    public func checkpoint(resumeState: Bool = false) throws -> CheckpointContents {
         var tensors: [String: Tensor] = [:]
         for part in networks.parts {
             for (name, parameter) in networks.module(part)!.namedParameters() {
@@ -165,7 +171,9 @@ public final class Trainer {
             "rng": ["generator": "philox4x32-10", "seed": .number(Double(config.seed)),
                     "data_seed": .number(Double(config.dataSeed)), "derivation": .string(CheckpointLayout.rngDerivation)],
         ]
-        return CheckpointContents(tensors: tensors, document: document)
+        guard resumeState, case .object(var fields) = document else { return CheckpointContents(tensors: tensors, document: document) }
+        fields["training_seconds"] = .number(trainingSeconds)
+        return CheckpointContents(tensors: tensors, document: .object(fields))
     }
 
     /// Continues from a checkpoint of the same architecture: weights, EMA shadows, optimiser state
@@ -190,6 +198,7 @@ public final class Trainer {
         self.iteration = iteration
         self.schedulerSteps = schedulerSteps
         self.skippedSteps = skippedSteps
+        trainingSeconds = contents.document["training_seconds"]?.doubleValue ?? 0
         applyFreezing()
     }
 }

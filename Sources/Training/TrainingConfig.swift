@@ -111,6 +111,16 @@ public struct TrainingConfig: KnobSet, Equatable, Sendable {
         return config
     }
 
+    /// The tag of this model's metrics (rf, rf-lzn, lzn-conditional, lzn, simclr, supervised): its
+    /// training time here, its evaluation metrics unless an evaluation stage sets another.
+    public var evaluationTag: String {
+        switch mode {
+        case .generation: return conditional ? "lzn-conditional" : (latent == .lzn ? "rf-lzn" : "rf")
+        case .contrastive: return "lzn"
+        case .supervised, .simclr: return mode.rawValue
+        }
+    }
+
     public var networkPreset: NetworkPreset? { NetworkPreset.named(preset) }
 
     /// Which parts this configuration trains.

@@ -13,15 +13,20 @@ final class TrainerTests: XCTestCase {
 
         let first = try Trainer(config: config, dataset: data)
         for _ in 0..<5 { try first.step() }
-        let saved = try first.checkpoint()
+        let saved = try first.checkpoint(resumeState: true)
         let resumed = try Trainer(config: config, dataset: data)
         try resumed.restore(saved, label: "after 5")
         XCTAssertEqual(resumed.iteration, 5)
+        XCTAssertGreaterThan(first.trainingSeconds, 0)
+        XCTAssertEqual(resumed.trainingSeconds, first.trainingSeconds, "a resume state carries the seconds trained so far")
         _ = try trainCollecting(resumed, term: "loss")
+        XCTAssertGreaterThan(resumed.trainingSeconds, first.trainingSeconds)
 
-        let a = try uninterrupted.checkpoint().tensors, b = try resumed.checkpoint().tensors
-        XCTAssertEqual(Set(a.keys), Set(b.keys))
-        for (name, tensor) in a { XCTAssertEqual(tensor.values, b[name]!.values, name) }
+        let a = try uninterrupted.checkpoint(), b = try resumed.checkpoint()
+        XCTAssertEqual(Set(a.tensors.keys), Set(b.tensors.keys))
+        for (name, tensor) in a.tensors { XCTAssertEqual(tensor.values, b.tensors[name]!.values, name) }
+        XCTAssertEqual(a.document, b.document, "a final checkpoint holds no timing")
+        XCTAssertNil(b.document["training_seconds"])
     }
 
     func testPartsFreezeAtTheirBudgets() throws {
