@@ -54,11 +54,6 @@ extension Store {
         return out
     }
 
-    /// Whether a blob with this address is stored.
-    public func hasBlob(_ address: BlobAddress) throws -> Bool {
-        try sql { try db.queryOne("SELECT 1 FROM blobs WHERE address = ?", [.text(address.description)]) { _ in true } ?? false }
-    }
-
     /// Streams a blob into a file, atomically: the file appears only once every byte verified.
     func writeBlob(_ address: BlobAddress, artifact: String?, to path: String) throws {
         let partial = path + ".partial-\(getpid())"

@@ -146,15 +146,6 @@ extension Store {
         }
     }
 
-    /// Every recorded value of metric `name` (the `metric_history` view), oldest first.
-    public func metricHistory(name: String, pipeline: String? = nil) throws -> [MetricHistoryEntry] {
-        try sql {
-            try db.query("""
-                SELECT \(Store.metricHistoryColumns) FROM metric_history WHERE name = ?1 AND (?2 IS NULL OR pipeline = ?2)
-                """, [.text(name), .optional(pipeline)], row: metricHistoryRow)
-        }
-    }
-
     static let metricHistoryColumns = "pipeline, stage, pipeline_run, stage_run, name, value, step, split, tag, recorded_at"
 
     private func metricHistoryRow(_ s: Statement) -> MetricHistoryEntry {

@@ -187,14 +187,6 @@ extension Store {
         }
     }
 
-    /// The stage runs of a pipeline run, in start order.
-    public func stageRuns(pipelineRun: Int64) throws -> [StageRun] {
-        try sql {
-            try db.query("SELECT \(Store.stageRunColumns) FROM stage_runs WHERE pipeline_run = ? ORDER BY id",
-                         [.integer(pipelineRun)], row: stageRunRow)
-        }
-    }
-
     /// The run cache: the newest succeeded run of `stage` with exactly this signature.
     public func findSucceededStageRun(stage: String, signature: String) throws -> StageRun? {
         try sql {
@@ -214,15 +206,6 @@ extension Store {
                 SELECT \(Store.stageRunColumns) FROM stage_runs
                 WHERE signature = ? AND status = 'succeeded' ORDER BY id DESC LIMIT 1
                 """, [.text(signature)], row: stageRunRow)
-        }
-    }
-
-    /// The newest stage run of `stage` with this signature in any state (e.g. to resume an interrupted one).
-    public func latestStageRun(stage: String, signature: String) throws -> StageRun? {
-        try sql {
-            try db.queryOne("""
-                SELECT \(Store.stageRunColumns) FROM stage_runs WHERE stage = ? AND signature = ? ORDER BY id DESC LIMIT 1
-                """, [.text(stage), .text(signature)], row: stageRunRow)
         }
     }
 
