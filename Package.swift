@@ -3,7 +3,7 @@
 //
 // Layers (dependencies only point down):
 //   executables  lzn-pipe lzn-ingest lzn-train lzn-latents lzn-generate lzn-fid lzn-probe lzn-flow lzn-bench
-//   stages       StageKit (stage runtime) · Training · Evaluation
+//   stages       StageKit (stage runtime) · Training · Evaluation · Report (results page)
 //   method       LZN (latent flows) · NN (modules, networks, optimisers) · Datasets
 //   pipeline     Pipeline (pipeline files, DAG, scheduler)
 //   storage      Store (SQLite content-addressed store) · ArrayFormats (.npy, PNG, gzip)
@@ -79,10 +79,12 @@ let package = Package(
         .target(name: "Pipeline", dependencies: ["Store", "StageKit"]),
         .target(name: "StageKit", dependencies: ["Store", "ArrayFormats", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Training", dependencies: ["Engine", "NN", "LZN", "Datasets", "StageKit", "Store"]),
-        .target(name: "Evaluation", dependencies: ["Engine", "NN", "LZN", "Datasets", "StageKit", "Store", "ArrayFormats", "CBLAS", "Training"]),
+        .target(name: "Report", dependencies: ["Store"]),
+        .target(name: "Evaluation", dependencies: ["Engine", "NN", "LZN", "Datasets", "StageKit", "Store", "ArrayFormats", "CBLAS",
+                                                   "Training", "Report"]),
 
         // Executables: thin command-line shells over the libraries.
-        stage("lzn-pipe", ["Pipeline", "Store", "StageKit", "ArrayFormats", "Evaluation"]),
+        stage("lzn-pipe", ["Pipeline", "Store", "StageKit", "ArrayFormats", "Report"]),
         stage("lzn-ingest", ["Datasets", "StageKit", "Store"]),
         stage("lzn-train", ["Training", "StageKit"]),
         stage("lzn-latents", ["Evaluation", "StageKit"]),
@@ -104,7 +106,8 @@ let package = Package(
         // A small controllable stage the scheduler's end-to-end tests run (built next to lzn-pipe).
         .executableTarget(name: "lzn-stage-fixture", dependencies: ["StageKit", "Store"], path: "Tests/PipelineFixtures/lzn-stage-fixture"),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "NN", "LZN", "Datasets", "Store", "StageKit"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Engine", "NN", "LZN", "Store", "ArrayFormats", "StageKit"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Engine", "NN", "LZN", "Report", "Store", "ArrayFormats", "StageKit"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Store"]),
     ],
     swiftLanguageModes: [.v5]
 )

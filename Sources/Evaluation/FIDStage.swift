@@ -3,6 +3,7 @@
 import ArrayFormats
 import Datasets
 import Engine
+import Report
 import StageKit
 import Store
 import Training

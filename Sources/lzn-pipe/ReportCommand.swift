@@ -1,7 +1,7 @@
 import ArgumentParser
-import Evaluation
 import Foundation
 import Pipeline
+import Report
 import Store
 
 struct ReportCommand: ParsableCommand {

@@ -2,7 +2,7 @@ import XCTest
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
-@testable import Evaluation
+@testable import Report
 
 final class ReportTests: XCTestCase {
     static func sampleReport() -> Report {
@@ -68,6 +68,21 @@ final class ReportTests: XCTestCase {
         let file = try Self.sampleReport().write(to: dir)
         XCTAssertEqual(file.lastPathComponent, "index.html")
         XCTAssertEqual(try String(contentsOf: file, encoding: .utf8), Self.sampleReport().html())
+    }
+
+    func testAFailedWriteNamesThePageAndKeepsTheFileSystemError() throws {
+        let blocker = FileManager.default.temporaryDirectory.appendingPathComponent("lzn-report-file-\(UUID().uuidString)")
+        try Data("not a folder".utf8).write(to: blocker)
+        defer { try? FileManager.default.removeItem(at: blocker) }
+        let dir = blocker.appendingPathComponent("report")
+        XCTAssertThrowsError(try Self.sampleReport().write(to: dir)) { error in
+            guard case ReportError.cannotWrite(let path, let underlying)? = error as? ReportError else {
+                return XCTFail("\(error)")
+            }
+            XCTAssertEqual(path, dir.path + "/index.html")
+            XCTAssertTrue(underlying is CocoaError, "\(underlying)")
+            XCTAssertTrue("\(error)".hasPrefix("report: cannot write \(dir.path)/index.html: "), "\(error)")
+        }
     }
 }
 
