@@ -7,7 +7,7 @@
 //   stages       Training · Evaluation
 //   pipeline     Pipeline (pipeline files, DAG, scheduler) · StageKit (stage runtime) · Report (results page)
 //   method       LZN (latent flows) · NN (modules, networks, optimisers) · Datasets
-//   storage      Store (SQLite content-addressed store) · ArrayFormats (.npy, PNG, gzip)
+//   storage      Store (SQLite content-addressed store) · ArrayFormats (.npy, PNG, gzip, file I/O)
 //   numerics     Engine (tensors, autodiff, kernels, RNG)
 //   system       CBLAS (OpenBLAS + LAPACK) · CSQLite · CZlib · CJPEG
 // Declared dependencies are exactly the modules a target imports.

@@ -1,3 +1,4 @@
+import ArrayFormats
 import Crypto
 import Foundation
 
@@ -61,13 +62,7 @@ extension Store {
         guard fd >= 0 else { throw StoreError.io(path: path, reason: String(cString: strerror(errno))) }
         do {
             try streamBlob(address, artifact: artifact) { data in
-                var done = 0
-                while done < data.count {
-                    let n = Foundation.write(fd, data.baseAddress! + done, data.count - done)
-                    if n < 0 && errno == EINTR { continue }
-                    guard n > 0 else { throw StoreError.io(path: path, reason: String(cString: strerror(errno))) }
-                    done += n
-                }
+                try FileIO.writeAll(fd, data) { StoreError.io(path: path, reason: $0) }
             }
             guard Foundation.close(fd) == 0 else { throw StoreError.io(path: path, reason: String(cString: strerror(errno))) }
             guard rename(partial, path) == 0 else { throw StoreError.io(path: path, reason: String(cString: strerror(errno))) }
