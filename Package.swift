@@ -98,21 +98,23 @@ let package = Package(
         stage("lzn-flow", ["LZN", "ArrayFormats"]),
         stage("lzn-bench", ["Engine", "NN", "LZN", "Datasets", "Training"]),
 
-        // Tests, one target per library.
-        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
-        .testTarget(name: "NNTests", dependencies: ["NN", "Engine"]),
-        .testTarget(name: "LZNTests", dependencies: ["LZN", "Engine", "ArrayFormats"]),
+        // Tests, one target per library, and what several of them share.
+        .target(name: "TestSupport", dependencies: ["StageKit"], path: "Tests/TestSupport"),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Engine", "TestSupport"]),
+        .testTarget(name: "LZNTests", dependencies: ["LZN", "Engine", "ArrayFormats", "TestSupport"]),
         .testTarget(name: "ArrayFormatsTests", dependencies: ["ArrayFormats"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "ArrayFormats"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Store", "ArrayFormats", "Engine"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Store", "StageKit", "ArrayFormats", "lzn-stage-fixture", "lzn-pipe",
+        .testTarget(name: "StageKitTests", dependencies: ["StageKit", "Store", "TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Store", "StageKit", "ArrayFormats", "TestSupport", "lzn-stage-fixture", "lzn-pipe",
                                                       "lzn-ingest", "lzn-train", "lzn-latents", "lzn-generate", "lzn-fid", "lzn-probe"]),
         // A small controllable stage the scheduler's end-to-end tests run (built next to lzn-pipe).
         .executableTarget(name: "lzn-stage-fixture", dependencies: ["StageKit", "Store"], path: "Tests/PipelineFixtures/lzn-stage-fixture"),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "LZN", "Datasets", "Store", "StageKit"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Engine", "NN", "LZN", "Datasets", "Training", "Report",
                                                            "Store", "ArrayFormats", "StageKit"]),
-        .testTarget(name: "ReportTests", dependencies: ["Report", "Store"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Store", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 @testable import Engine
 
@@ -19,8 +20,8 @@ final class KernelElementwiseTests: XCTestCase {
             let s = sigmoid(Double(v))
             return Float(Double(g) * s * (1 + Double(v) * (1 - s)))
         }
-        KernelTestSupport.assertClose(y, expectedY, tolerance: 1e-6, "silu")
-        KernelTestSupport.assertClose(dx, expectedDx, tolerance: 1e-6, "silu gradient")
+        assertClose(y, expectedY, tolerance: 1e-6, relative: true, "silu")
+        assertClose(dx, expectedDx, tolerance: 1e-6, relative: true, "silu gradient")
     }
 
     func testSoftmaxRowsWithScale() {
@@ -44,8 +45,8 @@ final class KernelElementwiseTests: XCTestCase {
             expectedY += p.map(Float.init)
             expectedDx += (0..<columns).map { Float(Double(scale) * p[$0] * (Double(dy[r * columns + $0]) - dot)) }
         }
-        KernelTestSupport.assertClose(y, expectedY, tolerance: 1e-6, "softmax")
-        KernelTestSupport.assertClose(dx, expectedDx, tolerance: 1e-6, "softmax gradient")
+        assertClose(y, expectedY, tolerance: 1e-6, relative: true, "softmax")
+        assertClose(dx, expectedDx, tolerance: 1e-6, relative: true, "softmax gradient")
     }
 
     func testNearestUpsampleAndItsAdjoint() {
@@ -75,7 +76,7 @@ final class KernelElementwiseTests: XCTestCase {
                 }
             }
         }
-        KernelTestSupport.assertClose(dx, expected, tolerance: 1e-6, "upsample gradient")
+        assertClose(dx, expected, tolerance: 1e-6, relative: true, "upsample gradient")
     }
 
     func testGlobalAveragePool() {
@@ -84,13 +85,13 @@ final class KernelElementwiseTests: XCTestCase {
         var y = [Float](repeating: .nan, count: planes)
         y.withUnsafeMutableBufferPointer { PoolKernels.globalAverageForward(input: x, output: $0.baseAddress!, planes: planes, plane: plane) }
         let expected = (0..<planes).map { p in x[(p * plane)..<((p + 1) * plane)].reduce(0, +) / Float(plane) }
-        KernelTestSupport.assertClose(y, expected, tolerance: 1e-6, "pool")
+        assertClose(y, expected, tolerance: 1e-6, relative: true, "pool")
         let dy: [Float] = [1, -2, 3, 4.2]
         var dx = [Float](repeating: .nan, count: x.count)
         dx.withUnsafeMutableBufferPointer {
             PoolKernels.globalAverageBackward(outputGrad: dy, inputGrad: $0.baseAddress!, planes: planes, plane: plane)
         }
-        KernelTestSupport.assertClose(dx, (0..<x.count).map { dy[$0 / plane] / Float(plane) }, tolerance: 1e-7, "pool gradient")
+        assertClose(dx, (0..<x.count).map { dy[$0 / plane] / Float(plane) }, tolerance: 1e-7, relative: true, "pool gradient")
     }
 
     func testTreeSumsOfSixteenVectorsAreTheTreeSumsBitForBit() {

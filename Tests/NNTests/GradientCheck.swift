@@ -65,12 +65,3 @@ func input(_ shape: [Int], rng: inout Philox) -> Tensor {
     x.requiresGrad = true
     return x
 }
-
-func assertClose(_ actual: [Float], _ expected: [Float], tolerance: Float,
-                 file: StaticString = #filePath, line: UInt = #line) {
-    XCTAssertEqual(actual.count, expected.count, "count", file: file, line: line)
-    for (i, (a, e)) in zip(actual, expected).enumerated() where !(abs(a - e) <= tolerance) {
-        XCTFail("[\(i)]: \(a) vs expected \(e) (tolerance \(tolerance))", file: file, line: line)
-        return
-    }
-}

@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 #if canImport(FoundationXML)
 import FoundationXML
@@ -58,7 +59,7 @@ final class ReportTests: XCTestCase {
         let range = LineChart.niceRange([0.31, 1.1])
         XCTAssertLessThanOrEqual(range.low, 0.31)
         XCTAssertGreaterThanOrEqual(range.high, 1.1)
-        XCTAssertEqual(range.ticks, [0.2, 0.4, 0.6, 0.8, 1.0, 1.2].map { $0 }, accuracy: 1e-12)
+        assertClose(range.ticks, [0.2, 0.4, 0.6, 0.8, 1.0, 1.2], tolerance: 1e-12)
         XCTAssertEqual(LineChart.niceRange([5, 5]).ticks.count > 1, true)
     }
 
@@ -84,9 +85,4 @@ final class ReportTests: XCTestCase {
             XCTAssertTrue("\(error)".hasPrefix("report: cannot write \(dir.path)/index.html: "), "\(error)")
         }
     }
-}
-
-private func XCTAssertEqual(_ a: [Double], _ b: [Double], accuracy: Double, file: StaticString = #filePath, line: UInt = #line) {
-    XCTAssertEqual(a.count, b.count, "\(a) vs \(b)", file: file, line: line)
-    for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: accuracy, "\(a) vs \(b)", file: file, line: line) }
 }
