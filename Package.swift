@@ -99,7 +99,7 @@ let package = Package(
         stage("lzn-bench", ["Engine", "NN", "LZN", "Datasets", "Training"]),
 
         // Tests, one target per library, and what several of them share.
-        .target(name: "TestSupport", dependencies: ["StageKit"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Engine", "StageKit"], path: "Tests/TestSupport"),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Engine", "TestSupport"]),
         .testTarget(name: "LZNTests", dependencies: ["LZN", "Engine", "ArrayFormats", "TestSupport"]),

@@ -3,7 +3,7 @@ import XCTest
 
 /// Checks backward() gradients against central finite differences at sampled entries.
 ///
-/// Engine's `gradientCheckError` differentiates every entry; the networks here have tens of thousands,
+/// TestSupport's `gradientCheckError` differentiates every entry; the networks here have tens of thousands,
 /// so this variant samples a few entries of every tensor to stay fast.
 ///
 /// The scalar is loss = Σ forward()·r with fixed random weights r, so every output element matters.
