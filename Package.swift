@@ -1,14 +1,16 @@
 // swift-tools-version:6.0
 // lzn-pipe: Latent Zoning Networks as an incremental batch pipeline over a SQLite artifact store.
 //
-// Layers (dependencies only point down):
+// Layers, as in the README's architecture table (dependencies point down; within a layer, Pipeline
+// uses StageKit and Evaluation loads Training's checkpoints):
 //   executables  lzn-pipe lzn-ingest lzn-train lzn-latents lzn-generate lzn-fid lzn-probe lzn-flow lzn-bench
-//   stages       StageKit (stage runtime) · Training · Evaluation
+//   stages       Training · Evaluation
+//   pipeline     Pipeline (pipeline files, DAG, scheduler) · StageKit (stage runtime) · Report (results page)
 //   method       LZN (latent flows) · NN (modules, networks, optimisers) · Datasets
-//   pipeline     Pipeline (pipeline files, DAG, scheduler)
-//   storage      Store (SQLite content-addressed store) · ArrayFormats (.npy, PNG, gzip)
+//   storage      Store (SQLite content-addressed store) · ArrayFormats (.npy, PNG, gzip, file I/O)
 //   numerics     Engine (tensors, autodiff, kernels, RNG)
 //   system       CBLAS (OpenBLAS + LAPACK) · CSQLite · CZlib · CJPEG
+// Declared dependencies are exactly the modules a target imports.
 import Foundation
 import PackageDescription
 
@@ -73,38 +75,46 @@ let package = Package(
         // Method.
         .target(name: "NN", dependencies: ["Engine"], swiftSettings: numericSettings),
         .target(name: "LZN", dependencies: ["Engine", "CBLAS"], swiftSettings: numericSettings),
-        .target(name: "Datasets", dependencies: ["Engine", "ArrayFormats", "Store", "CJPEG", "CZlib"]),
+        .target(name: "Datasets", dependencies: ["Engine", "ArrayFormats", "Store", "CJPEG"]),
 
-        // Pipeline and stages.
+        // Pipeline.
         .target(name: "Pipeline", dependencies: ["Store", "StageKit"]),
-        .target(name: "StageKit", dependencies: ["Store", "ArrayFormats", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "Training", dependencies: ["Engine", "NN", "LZN", "Datasets", "StageKit", "Store"]),
-        .target(name: "Evaluation", dependencies: ["Engine", "NN", "LZN", "Datasets", "StageKit", "Store", "ArrayFormats", "CBLAS", "Training"]),
+        .target(name: "StageKit", dependencies: ["Store", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Report", dependencies: ["Store"]),
+
+        // Stages.
+        .target(name: "Training", dependencies: ["Engine", "NN", "LZN", "Datasets", "StageKit", "Store", "ArrayFormats"]),
+        .target(name: "Evaluation", dependencies: ["Engine", "NN", "LZN", "Datasets", "StageKit", "Store", "ArrayFormats", "CBLAS",
+                                                   "Training", "Report"]),
 
         // Executables: thin command-line shells over the libraries.
-        stage("lzn-pipe", ["Pipeline", "Store", "StageKit", "ArrayFormats", "Evaluation"]),
+        stage("lzn-pipe", ["Pipeline", "Store", "Report"]),
         stage("lzn-ingest", ["Datasets", "StageKit", "Store"]),
         stage("lzn-train", ["Training", "StageKit"]),
         stage("lzn-latents", ["Evaluation", "StageKit"]),
         stage("lzn-generate", ["Evaluation", "StageKit"]),
         stage("lzn-fid", ["Evaluation", "StageKit", "ArrayFormats"]),
         stage("lzn-probe", ["Evaluation", "StageKit"]),
-        stage("lzn-flow", ["LZN", "ArrayFormats", "Engine"]),
-        stage("lzn-bench", ["Engine", "NN", "LZN", "Training"]),
+        stage("lzn-flow", ["LZN", "ArrayFormats"]),
+        stage("lzn-bench", ["Engine", "NN", "LZN", "Datasets", "Training"]),
 
-        // Tests, one target per library.
-        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
-        .testTarget(name: "NNTests", dependencies: ["NN", "Engine"]),
-        .testTarget(name: "LZNTests", dependencies: ["LZN", "Engine", "ArrayFormats"]),
+        // Tests, one target per library, and what several of them share.
+        .target(name: "TestSupport", dependencies: ["Engine", "StageKit"], path: "Tests/TestSupport"),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Engine", "TestSupport"]),
+        .testTarget(name: "LZNTests", dependencies: ["LZN", "Engine", "ArrayFormats", "TestSupport"]),
         .testTarget(name: "ArrayFormatsTests", dependencies: ["ArrayFormats"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "ArrayFormats"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Store", "ArrayFormats", "Engine"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Store", "StageKit", "lzn-stage-fixture", "lzn-pipe",
+        .testTarget(name: "StageKitTests", dependencies: ["StageKit", "Store", "TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Store", "StageKit", "ArrayFormats", "TestSupport", "lzn-stage-fixture", "lzn-pipe",
                                                       "lzn-ingest", "lzn-train", "lzn-latents", "lzn-generate", "lzn-fid", "lzn-probe"]),
         // A small controllable stage the scheduler's end-to-end tests run (built next to lzn-pipe).
         .executableTarget(name: "lzn-stage-fixture", dependencies: ["StageKit", "Store"], path: "Tests/PipelineFixtures/lzn-stage-fixture"),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "NN", "LZN", "Datasets", "Store", "StageKit"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Engine", "NN", "LZN", "Store", "ArrayFormats", "StageKit"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "LZN", "Datasets", "Store", "StageKit"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Engine", "NN", "LZN", "Datasets", "Training", "Report",
+                                                           "Store", "ArrayFormats", "StageKit"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Store", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,127 +1,6 @@
 import Foundation
 
-// NDArray: a dtype-tagged, shaped, little-endian C-order byte buffer — the unit that `.npy` files,
-// the store's tensor artifacts and stage inputs/outputs exchange.
-
-#if !_endian(little)
-#error("NDArray stores little-endian payloads and copies them with memcpy; big-endian hosts are not supported")
-#endif
-
-/// The element types lzn-pipe stores. Raw values are the names used in store metadata.
-public enum DType: String, Codable, Sendable, CaseIterable {
-    case float32, float64, int32, int64, uint8
-
-    /// Bytes per element.
-    public var byteSize: Int {
-        switch self {
-        case .float32, .int32: return 4
-        case .float64, .int64: return 8
-        case .uint8: return 1
-        }
-    }
-
-    /// The numpy `descr` string written to `.npy` headers.
-    public var npyDescr: String {
-        switch self {
-        case .float32: return "<f4"
-        case .float64: return "<f8"
-        case .int32: return "<i4"
-        case .int64: return "<i8"
-        case .uint8: return "|u1"
-        }
-    }
-}
-
-/// A dense array: `bytes` holds `shape.product` elements of `dtype`, little-endian, C (row-major) order.
-public struct NDArray: Equatable, Sendable {
-    public var dtype: DType
-    public var shape: [Int]
-    public var bytes: [UInt8]
-
-    /// Wraps raw bytes. The byte count must match dtype and shape (a programming error otherwise).
-    public init(dtype: DType, shape: [Int], bytes: [UInt8]) {
-        precondition(shape.allSatisfy { $0 >= 0 }, "NDArray: negative dimension in shape \(shape)")
-        precondition(bytes.count == NDArray.elementCount(shape) * dtype.byteSize,
-                     "NDArray: \(bytes.count) bytes do not hold \(shape) × \(dtype)")
-        self.dtype = dtype
-        self.shape = shape
-        self.bytes = bytes
-    }
-
-    public init(float32 values: [Float], shape: [Int]) { self.init(values, dtype: .float32, shape: shape) }
-    public init(float64 values: [Double], shape: [Int]) { self.init(values, dtype: .float64, shape: shape) }
-    public init(int32 values: [Int32], shape: [Int]) { self.init(values, dtype: .int32, shape: shape) }
-    public init(int64 values: [Int64], shape: [Int]) { self.init(values, dtype: .int64, shape: shape) }
-    public init(uint8 values: [UInt8], shape: [Int]) { self.init(values, dtype: .uint8, shape: shape) }
-
-    private init<T>(_ values: [T], dtype: DType, shape: [Int]) {
-        precondition(MemoryLayout<T>.stride == dtype.byteSize)
-        precondition(values.count == NDArray.elementCount(shape),
-                     "NDArray: \(values.count) values do not fill shape \(shape)")
-        self.init(dtype: dtype, shape: shape, bytes: values.withUnsafeBytes { Array($0) })
-    }
-
-    /// Number of elements (1 for a scalar of shape `[]`).
-    public var count: Int { NDArray.elementCount(shape) }
-
-    public static func elementCount(_ shape: [Int]) -> Int { shape.reduce(1, *) }
-
-    /// The elements as Float, converting from any dtype.
-    public func floats() -> [Float] {
-        if dtype == .float32 { return reinterpret(Float.self) }
-        return mapElements { Float($0) } float: { Float($0) }
-    }
-
-    /// The elements as Double, converting from any dtype.
-    public func doubles() -> [Double] {
-        if dtype == .float64 { return reinterpret(Double.self) }
-        return mapElements { Double($0) } float: { $0 }
-    }
-
-    /// The elements as Int. Floating values are truncated toward zero; NaN becomes 0 and
-    /// out-of-range values clamp to Int.min/Int.max.
-    public func ints() -> [Int] {
-        mapElements { Int($0) } float: { v in
-            if v.isNaN { return 0 }
-            if v >= 9.223372036854775807e18 { return Int.max }
-            if v <= -9.223372036854775808e18 { return Int.min }
-            return Int(v)
-        }
-    }
-
-    private func reinterpret<T>(_: T.Type) -> [T] {
-        [T](unsafeUninitializedCapacity: count) { buffer, initialized in
-            bytes.withUnsafeBytes { raw in
-                if let base = raw.baseAddress, !raw.isEmpty {
-                    UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(from: base, byteCount: raw.count)
-                }
-            }
-            initialized = count
-        }
-    }
-
-    /// Maps every element through `integer` (integer dtypes, widened to Int64) or `float`
-    /// (floating dtypes, widened to Double).
-    private func mapElements<T>(_ integer: (Int64) -> T, float: (Double) -> T) -> [T] {
-        let n = count
-        return bytes.withUnsafeBytes { raw -> [T] in
-            switch dtype {
-            case .float32:
-                return (0..<n).map { float(Double(raw.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self))) }
-            case .float64:
-                return (0..<n).map { float(raw.loadUnaligned(fromByteOffset: $0 * 8, as: Double.self)) }
-            case .int32:
-                return (0..<n).map { integer(Int64(raw.loadUnaligned(fromByteOffset: $0 * 4, as: Int32.self))) }
-            case .int64:
-                return (0..<n).map { integer(raw.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self)) }
-            case .uint8:
-                return (0..<n).map { integer(Int64(raw[$0])) }
-            }
-        }
-    }
-}
-
-// MARK: - .npy files (format versions 1.0, 2.0 and 3.0)
+// .npy files (format versions 1.0, 2.0 and 3.0).
 //
 // Layout: "\x93NUMPY", major, minor, header length (u16 LE for 1.0, u32 LE for 2.0/3.0), then a Python
 // dict literal `{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }` padded with spaces and a
@@ -179,9 +58,9 @@ public enum NPY {
 
     /// Reads an `.npy` file. Memory use is the payload plus a bounded header, whatever the header claims.
     public static func read(contentsOf path: String) throws -> NDArray {
-        let file = try NPYFileReader(path: path)
+        let file = try ReadOnlyFile(path: path) { NPYError.cannotRead(source: path, reason: $0) }
         defer { file.close() }
-        let prefix = try file.readPrefix(maxCount: 12 + maxHeaderLength)
+        let prefix = try file.read(at: 0, count: min(12 + maxHeaderLength, file.size))
         let header = try parseHeader(prefix, source: path)
         let actual = file.size - header.payloadOffset
         guard actual == header.payloadLength else {
@@ -211,7 +90,12 @@ public enum NPY {
 
     /// Writes an array to an `.npy` file (replacing it).
     public static func write(_ a: NDArray, to path: String) throws {
-        try writeFile(path: path, header: headerBytes(dtype: a.dtype, shape: a.shape), payload: a.bytes)
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw NPYError.cannotWrite(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        for part in [headerBytes(dtype: a.dtype, shape: a.shape), a.bytes] {
+            try part.withUnsafeBytes { try FileIO.writeAll(fd, $0) { NPYError.cannotWrite(path: path, reason: $0) } }
+        }
     }
 
     /// The bytes preceding the payload for an array of this dtype and shape.
@@ -287,162 +171,6 @@ public enum NPY {
         case "<i8": return .int64
         case "|u1", "<u1": return .uint8
         default: throw NPYError.unsupportedDType(source: source, descr: descr)
-        }
-    }
-}
-
-// MARK: - Header dict parser
-
-/// Parses the Python literal dict of an `.npy` header: string keys; values are strings, booleans
-/// or tuples of non-negative integers.
-struct NPYHeaderParser {
-    enum Value: Equatable { case string(String), bool(Bool), tuple([Int]) }
-
-    private let chars: [Character]
-    private var i = 0
-    private let source: String
-
-    init(text: String, source: String) {
-        self.chars = Array(text)
-        self.source = source
-    }
-
-    mutating func parseDict() throws -> [String: Value] {
-        var result: [String: Value] = [:]
-        try expect("{")
-        while true {
-            skipSpace()
-            if peek == "}" { i += 1; break }
-            let key = try parseString()
-            try expect(":")
-            result[key] = try parseValue()
-            skipSpace()
-            if peek == "," { i += 1; continue }
-            try expect("}")
-            break
-        }
-        skipSpace()
-        guard i == chars.count else { throw fail("unexpected text after the dict") }
-        return result
-    }
-
-    private var peek: Character? { i < chars.count ? chars[i] : nil }
-
-    private func fail(_ detail: String) -> NPYError { .malformedHeader(source: source, detail: detail) }
-
-    private mutating func skipSpace() { while let c = peek, c.isWhitespace { i += 1 } }
-
-    private mutating func expect(_ c: Character) throws {
-        skipSpace()
-        guard peek == c else { throw fail("expected '\(c)' at offset \(i)") }
-        i += 1
-    }
-
-    private mutating func parseValue() throws -> Value {
-        skipSpace()
-        switch peek {
-        case "'", "\"": return .string(try parseString())
-        case "(": return .tuple(try parseTuple())
-        case "T": try keyword("True"); return .bool(true)
-        case "F": try keyword("False"); return .bool(false)
-        default: throw fail("unsupported value at offset \(i)")
-        }
-    }
-
-    private mutating func keyword(_ word: String) throws {
-        for c in word { guard peek == c else { throw fail("expected \(word) at offset \(i)") }; i += 1 }
-    }
-
-    private mutating func parseString() throws -> String {
-        skipSpace()
-        guard let quote = peek, quote == "'" || quote == "\"" else { throw fail("expected a string at offset \(i)") }
-        i += 1
-        var s = ""
-        while let c = peek, c != quote { s.append(c); i += 1 }
-        guard peek == quote else { throw fail("unterminated string") }
-        i += 1
-        return s
-    }
-
-    private mutating func parseTuple() throws -> [Int] {
-        try expect("(")
-        var dims: [Int] = []
-        while true {
-            skipSpace()
-            if peek == ")" { i += 1; return dims }
-            var digits = ""
-            while let c = peek, c.isASCII, c.isNumber { digits.append(c); i += 1 }
-            if peek == "L" { i += 1 }  // Python 2 long suffix
-            guard let d = Int(digits) else { throw fail("shape must be a tuple of non-negative integers") }
-            dims.append(d)
-            skipSpace()
-            if peek == "," { i += 1; continue }
-            try expect(")")
-            return dims
-        }
-    }
-}
-
-// MARK: - File access (POSIX, so payloads are read straight into their final buffer)
-
-struct NPYFileReader {
-    let path: String
-    let fd: Int32
-    let size: Int
-
-    init(path: String) throws {
-        self.path = path
-        fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw NPYError.cannotRead(source: path, reason: String(cString: strerror(errno))) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else {
-            let reason = String(cString: strerror(errno))
-            Foundation.close(fd)
-            throw NPYError.cannotRead(source: path, reason: reason)
-        }
-        guard (st.st_mode & S_IFMT) == S_IFREG else {
-            Foundation.close(fd)
-            throw NPYError.cannotRead(source: path, reason: "not a regular file")
-        }
-        size = Int(st.st_size)
-    }
-
-    func close() { Foundation.close(fd) }
-
-    func readPrefix(maxCount: Int) throws -> [UInt8] { try read(at: 0, count: min(maxCount, size)) }
-
-    func read(at offset: Int, count: Int) throws -> [UInt8] {
-        try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-            var done = 0
-            while done < count {
-                let n = pread(fd, buffer.baseAddress! + done, count - done, off_t(offset + done))
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else {
-                    let reason = n < 0 ? String(cString: strerror(errno)) : "file shrank while reading"
-                    throw NPYError.cannotRead(source: path, reason: reason)
-                }
-                done += n
-            }
-            initialized = count
-        }
-    }
-}
-
-extension NPY {
-    static func writeFile(path: String, header: [UInt8], payload: [UInt8]) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw NPYError.cannotWrite(path: path, reason: String(cString: strerror(errno))) }
-        defer { close(fd) }
-        for part in [header, payload] {
-            try part.withUnsafeBytes { raw in
-                var done = 0
-                while done < raw.count {
-                    let n = Foundation.write(fd, raw.baseAddress! + done, raw.count - done)
-                    if n < 0 && errno == EINTR { continue }
-                    guard n > 0 else { throw NPYError.cannotWrite(path: path, reason: String(cString: strerror(errno))) }
-                    done += n
-                }
-            }
         }
     }
 }

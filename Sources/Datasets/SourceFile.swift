@@ -28,28 +28,12 @@ enum SourceFile {
         case .other: throw DatasetError.unreadable(path: path, reason: "not a regular file")
         case .file: break
         }
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw DatasetError.unreadable(path: path, reason: String(cString: strerror(errno))) }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw DatasetError.unreadable(path: path, reason: String(cString: strerror(errno))) }
-        let size = Int(st.st_size)
-        guard size <= maxFileBytes else {
-            throw DatasetError.unreadable(path: path, reason: "\(size) bytes exceeds the \(maxFileBytes)-byte limit")
+        let file = try ReadOnlyFile(path: path) { DatasetError.unreadable(path: path, reason: $0) }
+        defer { file.close() }
+        guard file.size <= maxFileBytes else {
+            throw DatasetError.unreadable(path: path, reason: "\(file.size) bytes exceeds the \(maxFileBytes)-byte limit")
         }
-        return try [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
-            var done = 0
-            while done < size {
-                let n = pread(fd, buffer.baseAddress! + done, size - done, off_t(done))
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else {
-                    let reason = n < 0 ? String(cString: strerror(errno)) : "file shrank while reading"
-                    throw DatasetError.unreadable(path: path, reason: reason)
-                }
-                done += n
-            }
-            initialized = size
-        }
+        return try file.read(at: 0, count: file.size)
     }
 
     /// The bytes of a file, inflated when it starts with the gzip magic number (whatever its name).

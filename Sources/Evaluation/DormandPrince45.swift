@@ -42,16 +42,16 @@ public struct DormandPrince45: Sendable {
     public func integrate(from t0: Double, to tEnd: Double, y0: [Double],
                           _ f: (Double, [Double]) throws -> [Double]) throws -> ODESolution {
         guard rtol > 0, atol >= 0, rtol.isFinite, atol.isFinite, maxStep > 0 else {
-            throw EvaluationError("RK45", "tolerances must be positive and finite (rtol \(rtol), atol \(atol), max step \(maxStep))")
+            throw EvaluationError.invalidInput(context: "RK45", detail: "tolerances must be positive and finite (rtol \(rtol), atol \(atol), max step \(maxStep))")
         }
-        guard t0.isFinite, tEnd.isFinite else { throw EvaluationError("RK45", "integration bounds must be finite") }
+        guard t0.isFinite, tEnd.isFinite else { throw EvaluationError.invalidInput(context: "RK45", detail: "integration bounds must be finite") }
         let n = y0.count
         var nfe = 0
         func evaluate(_ t: Double, _ y: [Double]) throws -> [Double] {
             nfe += 1
             let v = try f(t, y)
             guard v.count == n else {
-                throw EvaluationError("RK45", "the right-hand side returned \(v.count) values for a state of \(n)")
+                throw EvaluationError.invalidInput(context: "RK45", detail: "the right-hand side returned \(v.count) values for a state of \(n)")
             }
             return v
         }
@@ -71,7 +71,7 @@ public struct DormandPrince45: Sendable {
             var stepRejected = false
             while true {
                 guard hAbs >= minStep else {
-                    throw EvaluationError("RK45", "required step size at t = \(t) is less than the spacing between numbers")
+                    throw EvaluationError.numericalFailure(context: "RK45", detail: "required step size at t = \(t) is less than the spacing between numbers")
                 }
                 var tNew = t + hAbs * direction
                 if direction * (tNew - tEnd) > 0 { tNew = tEnd }
@@ -96,7 +96,7 @@ public struct DormandPrince45: Sendable {
                     break
                 }
                 guard errorNorm.isFinite else {
-                    throw EvaluationError("RK45", "the right-hand side produced non-finite values at t = \(t)")
+                    throw EvaluationError.numericalFailure(context: "RK45", detail: "the right-hand side produced non-finite values at t = \(t)")
                 }
                 hAbs *= max(Self.minFactor, Self.safety * pow(errorNorm, Self.errorExponent))
                 stepRejected = true

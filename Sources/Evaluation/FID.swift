@@ -21,14 +21,14 @@ public struct FeatureStatistics: Equatable, Sendable {
     /// Statistics of `rows` feature vectors of length `dimension`, stored row-major in `features`.
     public init(features: UnsafeBufferPointer<Float>, rows: Int, dimension: Int) throws {
         guard rows >= 2, dimension >= 1 else {
-            throw EvaluationError("FID", "need at least 2 feature rows of dimension ≥ 1, got \(rows)×\(dimension)")
+            throw EvaluationError.invalidInput(context: "FID", detail: "need at least 2 feature rows of dimension ≥ 1, got \(rows)×\(dimension)")
         }
         guard features.count == rows * dimension else {
-            throw EvaluationError("FID", "feature buffer holds \(features.count) values, expected \(rows)×\(dimension)")
+            throw EvaluationError.invalidInput(context: "FID", detail: "feature buffer holds \(features.count) values, expected \(rows)×\(dimension)")
         }
-        guard let base = features.baseAddress else { throw EvaluationError("FID", "empty feature buffer") }
+        guard let base = features.baseAddress else { throw EvaluationError.invalidInput(context: "FID", detail: "empty feature buffer") }
         for value in features where !value.isFinite {
-            throw EvaluationError("FID", "features contain a non-finite value (\(value))")
+            throw EvaluationError.invalidInput(context: "FID", detail: "features contain a non-finite value (\(value))")
         }
         let mean = Self.columnMeans(base, rows: rows, dimension: dimension)
         let covariance = Self.centredCovariance(base, rows: rows, dimension: dimension, mean: mean)
@@ -98,7 +98,7 @@ public enum FID {
     /// from rounding clamped to zero) instead of a general, unstable square root of Σ₁Σ₂.
     public static func distance(_ a: FeatureStatistics, _ b: FeatureStatistics) throws -> Double {
         guard a.dimension == b.dimension else {
-            throw EvaluationError("FID", "feature dimensions differ: \(a.dimension) vs \(b.dimension)")
+            throw EvaluationError.invalidInput(context: "FID", detail: "feature dimensions differ: \(a.dimension) vs \(b.dimension)")
         }
         let d = a.dimension
         var meanTerm = 0.0
@@ -123,16 +123,16 @@ public enum FID {
 extension FeatureStatistics {
     /// Statistics of a rank-2 float32 or float64 array (rows = samples); `source` names it in errors.
     public init(array: NDArray, source: String) throws {
-        guard array.shape.count == 2 else {
-            throw EvaluationError("FID", "\(source): expected a 2-D feature matrix (samples × features), got shape \(array.shape)")
-        }
-        guard array.dtype == .float32 || array.dtype == .float64 else {
-            throw EvaluationError("FID", "\(source): expected float32 or float64 features, got \(array.dtype.rawValue)")
-        }
         do {
+            guard array.shape.count == 2 else {
+                throw EvaluationError.invalidInput(context: "FID", detail: "expected a 2-D feature matrix (samples × features), got shape \(array.shape)")
+            }
+            guard array.dtype == .float32 || array.dtype == .float64 else {
+                throw EvaluationError.invalidInput(context: "FID", detail: "expected float32 or float64 features, got \(array.dtype.rawValue)")
+            }
             try self.init(features: array.floats(), rows: array.shape[0], dimension: array.shape[1])
         } catch let error as EvaluationError {
-            throw EvaluationError("FID", "\(source): \(error.message)")
+            throw EvaluationError.source(source, cause: error)
         }
     }
 }

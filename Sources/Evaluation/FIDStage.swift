@@ -5,6 +5,7 @@ import ArrayFormats
 import Datasets
 import Engine
 import NN
+import Report
 import StageKit
 import Store
 import Training

@@ -6,6 +6,7 @@ import Datasets
 import Engine
 import LZN
 import NN
+import Report
 import StageKit
 import Store
 import Training

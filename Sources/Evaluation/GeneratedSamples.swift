@@ -29,17 +29,17 @@ public struct GeneratedSamples {
         let array = try store.tensor(artifact.id)
         guard array.dtype == .uint8, array.shape.count == 4, array.shape[0] >= 2, [1, 3].contains(array.shape[1]),
               array.shape[2] >= 1, array.shape[3] >= 1 else {
-            throw EvaluationError("samples", "\(artifact.label) is \(array.dtype.rawValue) \(array.shape), expected uint8 N×C×H×W images (N ≥ 2, C = 1 or 3)")
+            throw EvaluationError.invalidInput(context: "samples", detail: "\(artifact.label) is \(array.dtype.rawValue) \(array.shape), expected uint8 N×C×H×W images (N ≥ 2, C = 1 or 3)")
         }
         guard let sampler = artifact.metadata["sampler"]?.stringValue else {
-            throw EvaluationError("samples", "\(artifact.label) has no 'sampler' in its metadata; it was not written by lzn-generate")
+            throw EvaluationError.invalidInput(context: "samples", detail: "\(artifact.label) has no 'sampler' in its metadata; it was not written by lzn-generate")
         }
         let images = Dataset(images: array.bytes, count: array.shape[0], channels: array.shape[1], height: array.shape[2],
                              width: array.shape[3], labels: nil, classNames: [], split: .test, source: artifact.label, flippable: false)
         var labels: [Int]?
         if let values = artifact.metadata["labels"] {
             guard let list = values.arrayValue?.compactMap(\.intValue), list.count == images.count, list.allSatisfy({ $0 >= 0 }) else {
-                throw EvaluationError("samples", "\(artifact.label): 'labels' in its metadata must be \(images.count) non-negative integers, one per sample")
+                throw EvaluationError.invalidInput(context: "samples", detail: "\(artifact.label): 'labels' in its metadata must be \(images.count) non-negative integers, one per sample")
             }
             labels = list
         }

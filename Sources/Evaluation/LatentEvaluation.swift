@@ -49,11 +49,11 @@ public enum LatentEvaluation {
     public static func classAccuracy(anchors: FlowMatrix<Float>, labels: [Int], labelAnchors: FlowMatrix<Float>,
                                      settings: LatentFlowSettings, labelSteps: Int = 100) throws -> (uniform: Double, classWeights: Double) {
         guard labels.count == anchors.rows else {
-            throw EvaluationError("class accuracy", "\(labels.count) labels for \(anchors.rows) images")
+            throw EvaluationError.invalidInput(context: "class accuracy", detail: "\(labels.count) labels for \(anchors.rows) images")
         }
         let k = labelAnchors.rows
         if let bad = labels.first(where: { !(0..<k).contains($0) }) {
-            throw EvaluationError("class accuracy", "label \(bad) outside the \(k) label anchors")
+            throw EvaluationError.invalidInput(context: "class accuracy", detail: "label \(bad) outside the \(k) label anchors")
         }
         let latents = try latents(anchors: anchors, settings: settings)
         let d = anchors.columns
@@ -76,7 +76,7 @@ public enum LatentEvaluation {
                                     steps: Int = 100) throws -> FlowMatrix<Float> {
         let d = labelAnchors.columns
         if let bad = classes.first(where: { !(0..<labelAnchors.rows).contains($0) }) {
-            throw EvaluationError("conditional generation", "class \(bad) outside the \(labelAnchors.rows) label anchors")
+            throw EvaluationError.invalidInput(context: "conditional generation", detail: "class \(bad) outside the \(labelAnchors.rows) label anchors")
         }
         var own = [Float](repeating: 0, count: classes.count * d)
         for (row, c) in classes.enumerated() {
@@ -92,7 +92,7 @@ public enum LatentEvaluation {
 
     static func validate(_ settings: LatentFlowSettings, count: Int) throws {
         guard settings.batchSize >= 1, count >= 1 else {
-            throw EvaluationError("LZN latents", "batch size must be ≥ 1 and at least one image is needed (batch \(settings.batchSize), \(count) images)")
+            throw EvaluationError.invalidInput(context: "LZN latents", detail: "batch size must be ≥ 1 and at least one image is needed (batch \(settings.batchSize), \(count) images)")
         }
     }
 }

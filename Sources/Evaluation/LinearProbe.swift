@@ -14,14 +14,14 @@ public struct LabelledFeatures: Sendable {
 
     public init(features: [Float], labels: [Int], dimension: Int, source: String) throws {
         guard dimension >= 1, features.count == labels.count * dimension else {
-            throw EvaluationError("linear probe", "\(source): \(features.count) feature values for \(labels.count) labels of dimension \(dimension)")
+            throw EvaluationError.invalidInput(context: "linear probe", detail: "\(source): \(features.count) feature values for \(labels.count) labels of dimension \(dimension)")
         }
-        guard !labels.isEmpty else { throw EvaluationError("linear probe", "\(source): no samples") }
+        guard !labels.isEmpty else { throw EvaluationError.invalidInput(context: "linear probe", detail: "\(source): no samples") }
         if let bad = labels.first(where: { $0 < 0 }) {
-            throw EvaluationError("linear probe", "\(source): negative label \(bad)")
+            throw EvaluationError.invalidInput(context: "linear probe", detail: "\(source): negative label \(bad)")
         }
         if features.contains(where: { !$0.isFinite }) {
-            throw EvaluationError("linear probe", "\(source): features contain non-finite values")
+            throw EvaluationError.invalidInput(context: "linear probe", detail: "\(source): features contain non-finite values")
         }
         self.features = features
         self.labels = labels
@@ -60,10 +60,10 @@ public enum LinearProbe {
     /// top-1 accuracy on `train` and `test`. K = 1 + the largest label of either set.
     public static func run(train: LabelledFeatures, test: LabelledFeatures, config: LinearProbeConfig) throws -> LinearProbeResult {
         guard train.dimension == test.dimension else {
-            throw EvaluationError("linear probe", "train features have dimension \(train.dimension), test features \(test.dimension)")
+            throw EvaluationError.invalidInput(context: "linear probe", detail: "train features have dimension \(train.dimension), test features \(test.dimension)")
         }
         guard config.epochs >= 1, config.batchSize >= 1, config.learningRate > 0, config.learningRate.isFinite else {
-            throw EvaluationError("linear probe", "epochs and batch size must be ≥ 1 and the learning rate positive (got \(config.epochs), \(config.batchSize), \(config.learningRate))")
+            throw EvaluationError.invalidInput(context: "linear probe", detail: "epochs and batch size must be ≥ 1 and the learning rate positive (got \(config.epochs), \(config.batchSize), \(config.learningRate))")
         }
         let classes = max(train.labels.max()!, test.labels.max()!) + 1
         let batch = min(config.batchSize, train.count)

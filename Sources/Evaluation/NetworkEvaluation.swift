@@ -15,8 +15,8 @@ public enum NetworkEvaluation {
     /// Like `map` for a network with several outputs per batch (each [B, F_k]): one pass over the data.
     public static func mapEach(_ dataset: Dataset, batchSize: Int, progress: ((Int) -> Void)? = nil,
                                _ network: (Tensor) -> [Tensor]) throws -> [(values: [Float], width: Int)] {
-        guard batchSize >= 1 else { throw EvaluationError("evaluation", "batch size must be ≥ 1, got \(batchSize)") }
-        guard dataset.count >= 1 else { throw EvaluationError("evaluation", "the dataset \(dataset.source) is empty") }
+        guard batchSize >= 1 else { throw EvaluationError.invalidInput(context: "evaluation", detail: "batch size must be ≥ 1, got \(batchSize)") }
+        guard dataset.count >= 1 else { throw EvaluationError.invalidInput(context: "evaluation", detail: "the dataset \(dataset.source) is empty") }
         var outputs: [(values: [Float], width: Int)] = []
         try withoutGrad {
             var start = 0
@@ -26,7 +26,7 @@ public enum NetworkEvaluation {
                 x.withUnsafeMutableBufferPointer { dataset.fillBatch(indices, into: $0) }
                 let ys = network(x)
                 for y in ys where y.rank != 2 || y.shape[0] != indices.count {
-                    throw EvaluationError("evaluation", "network output \(y.shape) for a batch of \(indices.count)")
+                    throw EvaluationError.invalidInput(context: "evaluation", detail: "network output \(y.shape) for a batch of \(indices.count)")
                 }
                 if outputs.isEmpty {
                     outputs = ys.map { y in

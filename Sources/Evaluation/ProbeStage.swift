@@ -5,6 +5,7 @@ import ArrayFormats
 import Datasets
 import Engine
 import LZN
+import Report
 import StageKit
 import Store
 import Training

@@ -23,7 +23,7 @@ public enum Reconstruction {
     /// mean over `count` equally sized rows of the Euclidean distance between `a` and `b`.
     public static func meanL2Distance(_ a: [Float], _ b: [Float], count: Int) throws -> Double {
         guard count >= 1, a.count == b.count, a.count % count == 0 else {
-            throw EvaluationError("reconstruction", "cannot split \(a.count) and \(b.count) values into \(count) images")
+            throw EvaluationError.invalidInput(context: "reconstruction", detail: "cannot split \(a.count) and \(b.count) values into \(count) images")
         }
         let size = a.count / count
         var total = 0.0

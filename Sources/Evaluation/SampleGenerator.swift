@@ -96,7 +96,7 @@ struct SampleGenerator {
                 settings: LatentFlowSettings(batchSize: batchSize, solver: .dpmSolver(order: 3), steps: latentSteps, seed: seed))
         }
         if models.config.conditional && dataset.labels == nil {
-            throw EvaluationError("reconstruction", "a class-conditional decoder needs a labelled dataset")
+            throw EvaluationError.invalidInput(context: "reconstruction", detail: "a class-conditional decoder needs a labelled dataset")
         }
         var images = [UInt8](), nfes: [Int] = [], errorSum = 0.0
         let batches = LatentEvaluation.batches(dataset.count, batchSize)

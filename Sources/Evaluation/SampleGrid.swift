@@ -33,14 +33,14 @@ public enum SampleGrid {
     public static func make(images: [UInt8], count: Int, channels: Int, height: Int, width: Int,
                             columns: Int, rowLabels: [String]? = nil) throws -> GridImage {
         guard count >= 1, channels == 1 || channels == 3, height >= 1, width >= 1, columns >= 1 else {
-            throw EvaluationError("sample grid", "need ≥ 1 image of 1 or 3 channels and ≥ 1 column, got \(count)×\(channels)×\(height)×\(width), \(columns) columns")
+            throw EvaluationError.invalidInput(context: "sample grid", detail: "need ≥ 1 image of 1 or 3 channels and ≥ 1 column, got \(count)×\(channels)×\(height)×\(width), \(columns) columns")
         }
         guard images.count == count * channels * height * width else {
-            throw EvaluationError("sample grid", "\(images.count) bytes for \(count) images of \(channels)×\(height)×\(width)")
+            throw EvaluationError.invalidInput(context: "sample grid", detail: "\(images.count) bytes for \(count) images of \(channels)×\(height)×\(width)")
         }
         let rows = (count + columns - 1) / columns
         if let labels = rowLabels, labels.count != rows {
-            throw EvaluationError("sample grid", "\(labels.count) row labels for \(rows) rows")
+            throw EvaluationError.invalidInput(context: "sample grid", detail: "\(labels.count) row labels for \(rows) rows")
         }
         let labelWidth = rowLabels.map { labels in (labels.map(\.count).max() ?? 0) * 4 + 2 } ?? 0
         let gridWidth = labelWidth + columns * (width + 1) + 1

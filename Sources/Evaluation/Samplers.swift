@@ -78,13 +78,13 @@ public struct EulerSampler: Sendable {
     }
 
     private func validate() throws {
-        guard steps >= 1 else { throw EvaluationError("Euler sampler", "steps must be ≥ 1, got \(steps)") }
-        guard epsilon >= 0, epsilon < 1 else { throw EvaluationError("Euler sampler", "epsilon must be in [0, 1), got \(epsilon)") }
+        guard steps >= 1 else { throw EvaluationError.invalidInput(context: "Euler sampler", detail: "steps must be ≥ 1, got \(steps)") }
+        guard epsilon >= 0, epsilon < 1 else { throw EvaluationError.invalidInput(context: "Euler sampler", detail: "epsilon must be in [0, 1), got \(epsilon)") }
     }
 
     private static func axpy(_ x: inout [Float], _ scale: Float, _ v: [Float]) throws {
         guard v.count == x.count else {
-            throw EvaluationError("Euler sampler", "the velocity has \(v.count) values for a state of \(x.count)")
+            throw EvaluationError.invalidInput(context: "Euler sampler", detail: "the velocity has \(v.count) values for a state of \(x.count)")
         }
         x.withUnsafeMutableBufferPointer { xs in
             v.withUnsafeBufferPointer { vs in

@@ -17,14 +17,14 @@ enum SymmetricMatrix {
         var workQuery = 0.0
         var iworkQuery: Int32 = 0
         dsyevd_(&jobz, &uplo, &order, &a, &lda, &w, &workQuery, &lwork, &iworkQuery, &liwork, &info)
-        guard info == 0 else { throw EvaluationError("FID", "LAPACK dsyevd workspace query failed (info \(info))") }
+        guard info == 0 else { throw EvaluationError.numericalFailure(context: "FID", detail: "LAPACK dsyevd workspace query failed (info \(info))") }
         lwork = Int32(workQuery.rounded(.up))
         liwork = max(1, iworkQuery)
         var work = [Double](repeating: 0, count: Int(lwork))
         var iwork = [Int32](repeating: 0, count: Int(liwork))
         dsyevd_(&jobz, &uplo, &order, &a, &lda, &w, &work, &lwork, &iwork, &liwork, &info)
         guard info == 0 else {
-            throw EvaluationError("FID", "LAPACK dsyevd did not converge (info \(info)); covariance may contain NaN or Inf")
+            throw EvaluationError.numericalFailure(context: "FID", detail: "LAPACK dsyevd did not converge (info \(info)); covariance may contain NaN or Inf")
         }
         return (w, vectors ? a : [])
     }

@@ -7,7 +7,7 @@ extension TrainedModel {
     /// `part` when the model has it, else an error naming the model and the missing part.
     func require<T>(_ part: T?, _ name: String, for purpose: String) throws -> T {
         guard let part else {
-            throw EvaluationError(purpose, "the \(config.mode.rawValue) checkpoint (\(config.evaluationTag)) has no \(name)")
+            throw EvaluationError.missingModelPart(purpose: purpose, mode: config.mode.rawValue, tag: config.evaluationTag, part: name)
         }
         return part
     }

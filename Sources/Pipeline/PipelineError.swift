@@ -25,9 +25,15 @@ public enum PipelineError: Error, CustomStringConvertible {
     /// Bad command-line use (unknown stage in --force/--until/--set, malformed --set).
     case usage(String)
     case pipelineNotFound(name: String, searched: [String])
-    case unreadable(path: String, reason: String)
+    /// The pipeline file could not be read; `underlying` is the file system's error.
+    case unreadable(path: String, underlying: any Error)
     case describeFailed(executable: String, path: String, reason: String)
-    case store(String)
+    /// The store's lock file (`STORE.lock`) could not be opened or locked; `errno` says why.
+    case storeLock(path: String, operation: LockOperation, errno: Int32)
+    /// A recorded artifact address that is not a SHA-256 hex digest.
+    case malformedArtifactID(String)
+
+    public enum LockOperation: Sendable { case open, lock }
 
     public var description: String {
         switch self {
@@ -37,12 +43,15 @@ public enum PipelineError: Error, CustomStringConvertible {
             return message
         case .pipelineNotFound(let name, let searched):
             return "no pipeline '\(name)' (looked for: \(searched.joined(separator: ", ")))"
-        case .unreadable(let path, let reason):
-            return "cannot read \(path): \(reason)"
+        case .unreadable(let path, let underlying):
+            return "cannot read \(path): \(underlying.localizedDescription)"
         case .describeFailed(let executable, let path, let reason):
             return "\(executable) (\(path)) --describe failed: \(reason)"
-        case .store(let message):
-            return "store: \(message)"
+        case .storeLock(let path, let operation, let code):
+            let what = operation == .open ? "open lock file" : "lock"
+            return "store: cannot \(what) \(path): \(String(cString: strerror(code)))"
+        case .malformedArtifactID(let hex):
+            return "store: malformed artifact id \(hex)"
         }
     }
 }

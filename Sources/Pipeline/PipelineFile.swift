@@ -41,7 +41,7 @@ public struct PipelineFile {
     static func load(path: String, includedFrom chain: [String]) throws -> PipelineFile {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw PipelineError.unreadable(path: path, reason: error.localizedDescription)
+            throw PipelineError.unreadable(path: path, underlying: error)
         }
         let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         return try parse(text, name: name, path: path, includedFrom: chain)

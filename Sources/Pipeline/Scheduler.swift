@@ -228,7 +228,7 @@ public final class Scheduler {
 
     private func artifactIDs(_ addresses: [String: String]) throws -> [String: ArtifactID] {
         try addresses.mapValues { hex in
-            guard let id = ArtifactID(hex) else { throw PipelineError.store("malformed artifact id \(hex)") }
+            guard let id = ArtifactID(hex) else { throw PipelineError.malformedArtifactID(hex) }
             return id
         }
     }

@@ -27,15 +27,16 @@ public final class StoreLock {
         let path = lockPath(forStore: store)
         try? FileManager.default.createDirectory(atPath: (store as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw PipelineError.store("cannot open lock file \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw PipelineError.storeLock(path: path, operation: .open, errno: errno) }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let holder = readHolder(fd)
             guard wait else { close(fd); return .busy(holder: holder) }
             onWait(holder)
             while flock(fd, LOCK_EX) != 0 {
                 guard errno == EINTR else {
+                    let code = errno
                     close(fd)
-                    throw PipelineError.store("cannot lock \(path): \(String(cString: strerror(errno)))")
+                    throw PipelineError.storeLock(path: path, operation: .lock, errno: code)
                 }
             }
         }

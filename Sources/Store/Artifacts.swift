@@ -45,16 +45,17 @@ extension Store {
         a.id, a.kind, a.name, a.blob, b.size, a.media_type, a.dtype, a.shape, a.metadata, a.created_at
         """
 
-    func artifactRow(_ s: Statement) throws -> Artifact {
-        let id = s.text(0), blob = s.text(3)
-        guard let artifactID = ArtifactID(id), let kind = ArtifactKind(rawValue: s.text(1)),
+    /// The artifact in the `artifactColumns` starting at column `first`.
+    func artifactRow(_ s: Statement, from first: Int32 = 0) throws -> Artifact {
+        let id = s.text(first), blob = s.text(first + 3)
+        guard let artifactID = ArtifactID(id), let kind = ArtifactKind(rawValue: s.text(first + 1)),
               let address = BlobAddress(blob) else {
             throw StoreError.notAStore(store: path, reason: "malformed artifact row \(id)")
         }
-        let shape = try s.optionalText(7).map { try JSON(parsing: $0).arrayValue?.compactMap(\.intValue) ?? [] }
-        return Artifact(id: artifactID, kind: kind, name: s.text(2), blob: address, size: Int(s.int(4)),
-                        mediaType: s.text(5), dtype: s.optionalText(6).flatMap(DType.init(rawValue:)),
-                        shape: shape, metadata: (try? JSON(parsing: s.text(8))) ?? .null, createdAt: s.text(9))
+        let shape = try s.optionalText(first + 7).map { try JSON(parsing: $0).arrayValue?.compactMap(\.intValue) ?? [] }
+        return Artifact(id: artifactID, kind: kind, name: s.text(first + 2), blob: address, size: Int(s.int(first + 4)),
+                        mediaType: s.text(first + 5), dtype: s.optionalText(first + 6).flatMap(DType.init(rawValue:)),
+                        shape: shape, metadata: (try? JSON(parsing: s.text(first + 8))) ?? .null, createdAt: s.text(first + 9))
     }
 
     /// Registers an artifact over staged content in one transaction: blob rows, the artifact row and
@@ -97,7 +98,7 @@ extension Store {
         try sql {
             guard let a = try db.queryOne("""
                 SELECT \(Store.artifactColumns) FROM artifacts AS a JOIN blobs AS b ON b.address = a.blob WHERE a.id = ?
-                """, [.text(id.hex)], row: artifactRow) else { throw StoreError.artifactNotFound(id.hex) }
+                """, [.text(id.hex)], row: { try artifactRow($0) }) else { throw StoreError.artifactNotFound(id.hex) }
             return a
         }
     }
@@ -117,7 +118,7 @@ extension Store {
             guard let a = try db.queryOne("""
                 SELECT \(Store.artifactColumns) FROM artifacts AS a JOIN blobs AS b ON b.address = a.blob
                 WHERE a.name = ? ORDER BY a.created_at DESC, a.rowid DESC LIMIT 1
-                """, [.text(reference)], row: artifactRow) else { throw StoreError.artifactNotFound(reference) }
+                """, [.text(reference)], row: { try artifactRow($0) }) else { throw StoreError.artifactNotFound(reference) }
             return a
         }
     }
@@ -128,7 +129,7 @@ extension Store {
             try db.query("""
                 SELECT \(Store.artifactColumns) FROM artifacts AS a JOIN blobs AS b ON b.address = a.blob
                 WHERE ?1 IS NULL OR a.kind = ?1 ORDER BY a.created_at, a.rowid
-                """, [.optional(kind?.rawValue)], row: artifactRow)
+                """, [.optional(kind?.rawValue)], row: { try artifactRow($0) })
         }
     }
 

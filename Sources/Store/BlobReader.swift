@@ -1,3 +1,4 @@
+import ArrayFormats
 import Crypto
 import Foundation
 
@@ -54,11 +55,6 @@ extension Store {
         return out
     }
 
-    /// Whether a blob with this address is stored.
-    public func hasBlob(_ address: BlobAddress) throws -> Bool {
-        try sql { try db.queryOne("SELECT 1 FROM blobs WHERE address = ?", [.text(address.description)]) { _ in true } ?? false }
-    }
-
     /// Streams a blob into a file, atomically: the file appears only once every byte verified.
     func writeBlob(_ address: BlobAddress, artifact: String?, to path: String) throws {
         let partial = path + ".partial-\(getpid())"
@@ -66,13 +62,7 @@ extension Store {
         guard fd >= 0 else { throw StoreError.io(path: path, reason: String(cString: strerror(errno))) }
         do {
             try streamBlob(address, artifact: artifact) { data in
-                var done = 0
-                while done < data.count {
-                    let n = Foundation.write(fd, data.baseAddress! + done, data.count - done)
-                    if n < 0 && errno == EINTR { continue }
-                    guard n > 0 else { throw StoreError.io(path: path, reason: String(cString: strerror(errno))) }
-                    done += n
-                }
+                try FileIO.writeAll(fd, data) { StoreError.io(path: path, reason: $0) }
             }
             guard Foundation.close(fd) == 0 else { throw StoreError.io(path: path, reason: String(cString: strerror(errno))) }
             guard rename(partial, path) == 0 else { throw StoreError.io(path: path, reason: String(cString: strerror(errno))) }

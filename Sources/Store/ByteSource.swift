@@ -1,3 +1,4 @@
+import ArrayFormats
 import Foundation
 
 /// Something that yields bytes in order, for streaming content into the store.
@@ -20,11 +21,7 @@ public final class FileByteSource: ByteSource {
     deinit { if fd >= 0 { close(fd) } }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        while true {
-            let n = Foundation.read(fd, buffer.baseAddress, buffer.count)
-            if n >= 0 { return n }
-            if errno != EINTR { throw StoreError.io(path: path, reason: String(cString: strerror(errno))) }
-        }
+        try FileIO.readSome(fd, into: buffer) { StoreError.io(path: path, reason: $0) }
     }
 
     /// Reads exactly `count` bytes, or fewer only at the end of the file.

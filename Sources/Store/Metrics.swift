@@ -23,6 +23,17 @@ public struct MetricRecord: Equatable, Sendable {
     public let recordedAt: String
 }
 
+/// A metric with the stage that recorded it.
+public struct StageMetric: Equatable, Sendable {
+    public var stage: String
+    public var metric: Metric
+
+    public init(stage: String, _ metric: Metric) {
+        self.stage = stage
+        self.metric = metric
+    }
+}
+
 /// A row of the `latest_metrics` view.
 public struct LatestMetric: Equatable, Sendable {
     public let pipeline: String?
@@ -84,16 +95,61 @@ extension Store {
         }
     }
 
-    /// Every recorded value of metric `name` (the `metric_history` view), oldest first.
-    public func metricHistory(name: String, pipeline: String? = nil) throws -> [MetricHistoryEntry] {
+    /// The final value of each metric as of pipeline run `run`: for each stage of its pipeline, the
+    /// newest succeeded run up to and including `run`, and of each of its metrics (per name, split and
+    /// tag) the newest value.
+    public func metricValues(asOf run: Int64) throws -> [StageMetric] {
         try sql {
             try db.query("""
-                SELECT pipeline, stage, pipeline_run, stage_run, name, value, step, split, tag, recorded_at
-                FROM metric_history WHERE name = ?1 AND (?2 IS NULL OR pipeline = ?2)
-                """, [.text(name), .optional(pipeline)]) { s in
-                MetricHistoryEntry(pipeline: s.optionalText(0), stage: s.text(1), pipelineRun: s.optionalInt(2),
-                                   stageRun: s.int(3), metric: metricRow(s, from: 4), recordedAt: s.text(9))
+                WITH chosen AS (
+                  SELECT s.stage AS stage, max(s.id) AS id FROM stage_runs AS s JOIN pipeline_runs AS p ON p.id = s.pipeline_run
+                  WHERE p.pipeline = (SELECT pipeline FROM pipeline_runs WHERE id = ?1)
+                    AND s.pipeline_run <= ?1 AND s.status = 'succeeded'
+                  GROUP BY s.stage
+                ), ranked AS (
+                  SELECT c.stage, m.name, m.value, m.step, m.split, m.tag,
+                         row_number() OVER (PARTITION BY c.stage, m.name, m.split, m.tag ORDER BY m.id DESC) AS newest
+                  FROM chosen AS c JOIN metrics AS m ON m.stage_run = c.id
+                )
+                SELECT stage, name, value, step, split, tag FROM ranked WHERE newest = 1
+                """, [.integer(run)]) { s in
+                StageMetric(stage: s.text(0), metricRow(s, from: 1))
             }
         }
+    }
+
+    /// The step-indexed values (training curves) of pipeline `pipeline`: for each stage, those of
+    /// its newest stage run that recorded any.
+    public func stepMetricsOfNewestRuns(pipeline: String) throws -> [StageMetric] {
+        try sql {
+            try db.query("""
+                SELECT stage, name, value, step, split, tag FROM metric_history
+                WHERE pipeline = ?1 AND step IS NOT NULL
+                  AND stage_run IN (SELECT max(stage_run) FROM metric_history
+                                    WHERE pipeline = ?1 AND step IS NOT NULL GROUP BY stage)
+                """, [.text(pipeline)]) { s in
+                StageMetric(stage: s.text(0), metricRow(s, from: 1))
+            }
+        }
+    }
+
+    /// Metric `name` in every stage run that recorded it (of `pipeline` only, when given): per split
+    /// and tag its final value, the newest by time and then step. Ordered by pipeline run and stage.
+    public func finalMetricValues(name: String, pipeline: String? = nil) throws -> [MetricHistoryEntry] {
+        try sql {
+            try db.query("""
+                SELECT \(Store.metricHistoryColumns)
+                FROM (SELECT *, row_number() OVER (PARTITION BY stage_run, split, tag ORDER BY recorded_at DESC, step DESC) AS newest
+                      FROM metric_history WHERE name = ?1 AND (?2 IS NULL OR pipeline = ?2))
+                WHERE newest = 1 ORDER BY pipeline_run, stage
+                """, [.text(name), .optional(pipeline)], row: metricHistoryRow)
+        }
+    }
+
+    static let metricHistoryColumns = "pipeline, stage, pipeline_run, stage_run, name, value, step, split, tag, recorded_at"
+
+    private func metricHistoryRow(_ s: Statement) -> MetricHistoryEntry {
+        MetricHistoryEntry(pipeline: s.optionalText(0), stage: s.text(1), pipelineRun: s.optionalInt(2),
+                           stageRun: s.int(3), metric: metricRow(s, from: 4), recordedAt: s.text(9))
     }
 }

@@ -52,14 +52,17 @@ extension Store {
         }
     }
 
+    static let pipelineRunColumns = "p.id, p.pipeline, p.status, p.started_at, p.ended_at, p.metadata"
+
+    func pipelineRunRow(_ s: Statement) -> PipelineRun {
+        PipelineRun(id: s.int(0), pipeline: s.text(1), status: RunStatus(rawValue: s.text(2)) ?? .failed,
+                    startedAt: s.text(3), endedAt: s.optionalText(4), metadata: (try? JSON(parsing: s.text(5))) ?? .null)
+    }
+
     public func pipelineRun(_ id: Int64) throws -> PipelineRun? {
         try sql {
-            try db.queryOne("SELECT id, pipeline, status, started_at, ended_at, metadata FROM pipeline_runs WHERE id = ?",
-                            [.integer(id)]) { s in
-                PipelineRun(id: s.int(0), pipeline: s.text(1), status: RunStatus(rawValue: s.text(2)) ?? .failed,
-                            startedAt: s.text(3), endedAt: s.optionalText(4),
-                            metadata: (try? JSON(parsing: s.text(5))) ?? .null)
-            }
+            try db.queryOne("SELECT \(Store.pipelineRunColumns) FROM pipeline_runs AS p WHERE p.id = ?", [.integer(id)],
+                            row: pipelineRunRow)
         }
     }
 
@@ -158,9 +161,13 @@ extension Store {
         }
     }
 
-    static let stageRunColumns = """
-        id, pipeline_run, stage, signature, params, status, started_at, ended_at, exit_code, log
-        """
+    static let stageRunColumns = stageRunColumns(as: nil)
+
+    /// The columns `stageRunRow` reads, qualified by a table alias when given.
+    static func stageRunColumns(as alias: String?) -> String {
+        ["id", "pipeline_run", "stage", "signature", "params", "status", "started_at", "ended_at", "exit_code", "log"]
+            .map { column in alias.map { "\($0).\(column)" } ?? column }.joined(separator: ", ")
+    }
 
     func stageRunRow(_ s: Statement) -> StageRun {
         StageRun(id: s.int(0), pipelineRun: s.optionalInt(1), stage: s.text(2), signature: s.text(3),
@@ -180,14 +187,6 @@ extension Store {
         }
     }
 
-    /// The stage runs of a pipeline run, in start order.
-    public func stageRuns(pipelineRun: Int64) throws -> [StageRun] {
-        try sql {
-            try db.query("SELECT \(Store.stageRunColumns) FROM stage_runs WHERE pipeline_run = ? ORDER BY id",
-                         [.integer(pipelineRun)], row: stageRunRow)
-        }
-    }
-
     /// The run cache: the newest succeeded run of `stage` with exactly this signature.
     public func findSucceededStageRun(stage: String, signature: String) throws -> StageRun? {
         try sql {
@@ -198,12 +197,15 @@ extension Store {
         }
     }
 
-    /// The newest stage run of `stage` with this signature in any state (e.g. to resume an interrupted one).
-    public func latestStageRun(stage: String, signature: String) throws -> StageRun? {
+    /// The run cache across stage names: the newest succeeded run with this signature, whatever its
+    /// stage is called (the signature already pins the executable, its version, the parameters and
+    /// the inputs).
+    public func findSucceededStageRun(signature: String) throws -> StageRun? {
         try sql {
             try db.queryOne("""
-                SELECT \(Store.stageRunColumns) FROM stage_runs WHERE stage = ? AND signature = ? ORDER BY id DESC LIMIT 1
-                """, [.text(stage), .text(signature)], row: stageRunRow)
+                SELECT \(Store.stageRunColumns) FROM stage_runs
+                WHERE signature = ? AND status = 'succeeded' ORDER BY id DESC LIMIT 1
+                """, [.text(signature)], row: stageRunRow)
         }
     }
 

@@ -17,12 +17,7 @@ struct LogCommand: ParsableCommand {
         try reportingErrors {
             let store = try storeOptions.openForReading()
             defer { store.close() }
-            let runFilter = pipelineRun.map { "AND pipeline_run = \($0)" } ?? ""
-            let result = try ReadOnlyQuery.run("""
-                SELECT id FROM stage_runs WHERE stage = '\(stage.replacingOccurrences(of: "'", with: "''"))' \(runFilter)
-                ORDER BY (log IS NULL), id DESC LIMIT 1
-                """, storePath: store.path)
-            guard case .integer(let id)? = result.rows.first?.first, let run = try store.stageRun(id) else {
+            guard let run = try store.newestLoggedStageRun(stage: stage, pipelineRun: pipelineRun) else {
                 printError("no run of stage '\(stage)'\(pipelineRun.map { " in pipeline run \($0)" } ?? "")")
                 return PipelineExit.stageFailed
             }

@@ -21,10 +21,11 @@ struct MetricsCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let path = storeOptions.path
+            if !diff.isEmpty, diff.count != 2 { throw PipelineError.usage("--diff needs two pipeline run ids: --diff RUN_A RUN_B") }
+            let store = try storeOptions.openForReading()
+            defer { store.close() }
             if !diff.isEmpty {
-                guard diff.count == 2 else { throw PipelineError.usage("--diff needs two pipeline run ids: --diff RUN_A RUN_B") }
-                let rows = try MetricReports.diff(diff[0], diff[1], storePath: path).map { d -> [String] in
+                let rows = try MetricReports.diff(diff[0], diff[1], store: store).map { d -> [String] in
                     [d.key.stage, d.key.name, d.key.split, d.key.tag, format(d.old), format(d.new),
                      d.delta.map { ($0 >= 0 ? "+" : "") + format($0) } ?? ""]
                 }
@@ -32,11 +33,15 @@ struct MetricsCommand: ParsableCommand {
                 return 0
             }
             if let history {
-                print(try MetricReports.history(name: history, pipeline: pipelineName, storePath: path).table(), terminator: "")
+                let rows = try store.finalMetricValues(name: history, pipeline: pipelineName).map { h -> [SQLValue] in
+                    [h.pipeline.map(SQLValue.text) ?? .null, h.pipelineRun.map(SQLValue.integer) ?? .null, .text(h.stage),
+                     .text(h.metric.split ?? ""), .text(h.metric.tag ?? ""), h.metric.value.isNaN ? .null : .real(h.metric.value),
+                     .text(h.recordedAt)]
+                }
+                let result = QueryResult(columns: ["pipeline", "run", "stage", "split", "tag", "value", "recorded_at"], rows: rows)
+                print(result.table(), terminator: "")
                 return 0
             }
-            let store = try storeOptions.openForReading()
-            defer { store.close() }
             let rows = try store.latestMetrics(pipeline: pipelineName).map { m -> [String] in
                 [m.pipeline ?? "-", m.stage, m.metric.name, m.metric.split ?? "", m.metric.tag ?? "",
                  format(m.metric.value), m.metric.step.map(String.init) ?? "", m.recordedAt]

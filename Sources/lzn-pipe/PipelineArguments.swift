@@ -27,7 +27,7 @@ func reportingErrors(_ body: () throws -> Int32) throws {
     } catch let error as PipelineError {
         printError(error.description)
         switch error {
-        case .store: code = PipelineExit.stageFailed
+        case .storeLock, .malformedArtifactID: code = PipelineExit.stageFailed
         default: code = PipelineExit.invalid
         }
     } catch let error as ExitCode {

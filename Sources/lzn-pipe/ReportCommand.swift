@@ -1,7 +1,7 @@
 import ArgumentParser
-import Evaluation
 import Foundation
 import Pipeline
+import Report
 import Store
 
 struct ReportCommand: ParsableCommand {
@@ -25,14 +25,13 @@ struct ReportCommand: ParsableCommand {
             guard FileManager.default.fileExists(atPath: path) else {
                 throw PipelineError.usage("no store at \(path) (pass --store PATH or set $LZN_STORE); run `lzn-pipe run \(name)` first")
             }
-            let ran = try ReadOnlyQuery.run("SELECT DISTINCT pipeline FROM pipeline_runs ORDER BY pipeline", storePath: path)
-                .rows.compactMap { row -> String? in if case .text(let p) = row[0] { return p } else { return nil } }
+            let store = try storeOptions.openForReading()
+            defer { store.close() }
+            let ran = try store.pipelineNames()
             guard ran.contains(name) else {
                 let others = ran.isEmpty ? "no pipeline has run in it" : "pipelines that ran there: \(ran.joined(separator: ", "))"
                 throw PipelineError.usage("pipeline '\(name)' never ran in store \(path) (\(others)); run `lzn-pipe run \(name)` first")
             }
-            let store = try storeOptions.openForReading()
-            defer { store.close() }
             let report = try ResultsReport.load(store: store, pipeline: name)
             let file = try report.write(to: URL(fileURLWithPath: out, isDirectory: true))
             print("Report of \(name): \(report.tables.count) tables, \(report.charts.count) loss chart(s), "

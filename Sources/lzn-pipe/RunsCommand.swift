@@ -14,19 +14,15 @@ struct RunsCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let filter = pipeline.map { "WHERE p.pipeline = '\($0.replacingOccurrences(of: "'", with: "''"))'" } ?? ""
-            let result = try ReadOnlyQuery.run("""
-                SELECT * FROM (
-                  SELECT p.id AS run, p.pipeline, p.status, p.started_at AS started,
-                         CASE WHEN p.ended_at IS NULL THEN '' ELSE
-                           printf('%.1fs', (julianday(p.ended_at) - julianday(p.started_at)) * 86400) END AS duration,
-                         (SELECT count(*) FROM stage_runs s WHERE s.pipeline_run = p.id AND s.exit_code IS NOT NULL) AS executed,
-                         (SELECT count(*) FROM stage_runs s WHERE s.pipeline_run = p.id AND s.exit_code IS NULL
-                            AND s.status = 'succeeded') AS reused,
-                         (SELECT count(*) FROM stage_runs s WHERE s.pipeline_run = p.id AND s.status IN ('failed', 'interrupted')) AS failed
-                  FROM pipeline_runs AS p \(filter) ORDER BY p.id DESC LIMIT \(max(1, limit))
-                ) ORDER BY run
-                """, storePath: storeOptions.path)
+            let store = try storeOptions.openForReading()
+            defer { store.close() }
+            let rows = try store.pipelineRunSummaries(pipeline: pipeline, limit: max(1, limit)).map { r -> [SQLValue] in
+                [.integer(r.run.id), .text(r.run.pipeline), .text(r.run.status.rawValue), .text(r.run.startedAt),
+                 .text(r.seconds.map { String(format: "%.1fs", $0) } ?? ""),
+                 .integer(Int64(r.executed)), .integer(Int64(r.reused)), .integer(Int64(r.failed))]
+            }
+            let result = QueryResult(columns: ["run", "pipeline", "status", "started", "duration", "executed", "reused", "failed"],
+                                     rows: rows)
             print(result.table(), terminator: "")
             return 0
         }

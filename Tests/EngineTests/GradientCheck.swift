@@ -1,8 +1,9 @@
-import XCTest
 import Engine
+import TestSupport
+import XCTest
 
 /// Asserts that backward() through `f` matches central finite differences for every input
-/// (see `gradientCheckError` in the Engine). Shared by all EngineTests files.
+/// (see `gradientCheckError` in TestSupport). Shared by all EngineTests files.
 func assertGradientsMatch(_ inputs: [Tensor], _ what: String = "", epsilon: Float = 1e-2,
                           tolerance: Double = 2e-3, file: StaticString = #filePath, line: UInt = #line,
                           _ f: () -> Tensor) {

@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 @testable import Engine
 
@@ -69,11 +70,11 @@ final class KernelConv2DTests: XCTestCase {
                 }
             }
         }
-        let tolerance: Float = 2e-5 * Float(max(g.patchSize, g.batch * g.outputPlane)).squareRoot()
-        KernelTestSupport.assertClose(y, expected.output, tolerance: tolerance, "output", file: file, line: line)
-        KernelTestSupport.assertClose(dx, expected.inputGrad, tolerance: tolerance, "input gradient", file: file, line: line)
-        KernelTestSupport.assertClose(dw, expected.weightGrad, tolerance: tolerance, "weight gradient", file: file, line: line)
-        KernelTestSupport.assertClose(db, expected.biasGrad, tolerance: tolerance, "bias gradient", file: file, line: line)
+        let tolerance = Double(2e-5 * Float(max(g.patchSize, g.batch * g.outputPlane)).squareRoot())
+        assertClose(y, expected.output, tolerance: tolerance, relative: true, "output", file: file, line: line)
+        assertClose(dx, expected.inputGrad, tolerance: tolerance, relative: true, "input gradient", file: file, line: line)
+        assertClose(dw, expected.weightGrad, tolerance: tolerance, relative: true, "weight gradient", file: file, line: line)
+        assertClose(db, expected.biasGrad, tolerance: tolerance, relative: true, "bias gradient", file: file, line: line)
     }
 
     func testSame3x3() {

@@ -1,3 +1,4 @@
+import ArrayFormats
 import XCTest
 @testable import Evaluation
 
@@ -65,6 +66,18 @@ final class FIDTests: XCTestCase {
         let b = try FeatureStatistics(features: [1, 2, 3], rows: 3, dimension: 1)
         XCTAssertThrowsError(try FID.distance(a, b)) { error in
             XCTAssertTrue("\(error)".contains("dimensions differ"), "\(error)")
+        }
+    }
+
+    func testAFeatureFilesErrorNamesTheFileAndKeepsTheCause() {
+        XCTAssertThrowsError(try FeatureStatistics(array: NDArray(float32: [1, .nan, 3, 4], shape: [2, 2]), source: "a.npy")) { error in
+            guard case .source("a.npy", let cause)? = error as? EvaluationError,
+                  case .invalidInput("FID", let detail) = cause else { return XCTFail("\(error)") }
+            XCTAssertTrue(detail.hasPrefix("features contain a non-finite value"), detail)
+            XCTAssertEqual("\(error)", "FID: a.npy: \(detail)")
+        }
+        XCTAssertThrowsError(try FeatureStatistics(array: NDArray(int32: [1, 2], shape: [2]), source: "b.npy")) { error in
+            XCTAssertEqual("\(error)", "FID: b.npy: expected a 2-D feature matrix (samples × features), got shape [2]")
         }
     }
 }

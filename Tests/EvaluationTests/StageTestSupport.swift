@@ -74,3 +74,15 @@ final class StageFixture {
         }
     }
 }
+
+extension SQLValue {
+    var text: String? { if case .text(let s) = self { return s }; return nil }
+    var integer: Int64? { if case .integer(let i) = self { return i }; return nil }
+    var real: Double? {
+        switch self {
+        case .real(let d): return d
+        case .integer(let i): return Double(i)
+        default: return nil
+        }
+    }
+}

@@ -1,3 +1,4 @@
+import Report
 import Training
 import XCTest
 @testable import Evaluation

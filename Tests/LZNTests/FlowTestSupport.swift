@@ -1,4 +1,5 @@
 import Engine
+import TestSupport
 import XCTest
 @testable import LZN
 
@@ -10,24 +11,12 @@ enum ChecklistData {
     static let viewOneAnchors = FlowMatrix<Double>([[-1, 0.2], [1, -0.2], [0.3, 1.8]])
 }
 
+/// A matrix is close to its rows (TestSupport's check on the flattened values, float64).
 func assertClose<T: FlowScalar>(_ actual: FlowMatrix<T>, _ expected: [[Double]], tolerance: Double,
                                 _ message: String = "", file: StaticString = #filePath, line: UInt = #line) {
     XCTAssertEqual(actual.rows, expected.count, "rows \(message)", file: file, line: line)
-    for (r, row) in expected.enumerated() {
-        XCTAssertEqual(actual.columns, row.count, "columns \(message)", file: file, line: line)
-        for (c, value) in row.enumerated() {
-            XCTAssertEqual(actual[r, c].doubleValue, value, accuracy: tolerance,
-                           "[\(r), \(c)] \(message)", file: file, line: line)
-        }
-    }
-}
-
-func assertClose<T: FlowScalar>(_ actual: [T], _ expected: [Double], tolerance: Double,
-                                _ message: String = "", file: StaticString = #filePath, line: UInt = #line) {
-    XCTAssertEqual(actual.count, expected.count, message, file: file, line: line)
-    for (i, (a, e)) in zip(actual, expected).enumerated() {
-        XCTAssertEqual(a.doubleValue, e, accuracy: tolerance, "[\(i)] \(message)", file: file, line: line)
-    }
+    for row in expected { XCTAssertEqual(actual.columns, row.count, "columns \(message)", file: file, line: line) }
+    TestSupport.assertClose(actual.values, expected.flatMap { $0 }, tolerance: tolerance, message, file: file, line: line)
 }
 
 /// ‖a − b‖ / ‖b‖ over all entries.

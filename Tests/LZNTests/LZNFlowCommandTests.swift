@@ -1,5 +1,6 @@
 import ArrayFormats
 import Foundation
+import TestSupport
 import XCTest
 @testable import LZN
 

@@ -3,7 +3,7 @@ import XCTest
 
 /// Checks backward() gradients against central finite differences at sampled entries.
 ///
-/// Engine's `gradientCheckError` differentiates every entry; the networks here have tens of thousands,
+/// TestSupport's `gradientCheckError` differentiates every entry; the networks here have tens of thousands,
 /// so this variant samples a few entries of every tensor to stay fast.
 ///
 /// The scalar is loss = Σ forward()·r with fixed random weights r, so every output element matters.
@@ -64,13 +64,4 @@ func input(_ shape: [Int], rng: inout Philox) -> Tensor {
     let x = Tensor.normal(shape, std: 1, rng: &rng)
     x.requiresGrad = true
     return x
-}
-
-func assertClose(_ actual: [Float], _ expected: [Float], tolerance: Float,
-                 file: StaticString = #filePath, line: UInt = #line) {
-    XCTAssertEqual(actual.count, expected.count, "count", file: file, line: line)
-    for (i, (a, e)) in zip(actual, expected).enumerated() where !(abs(a - e) <= tolerance) {
-        XCTFail("[\(i)]: \(a) vs expected \(e) (tolerance \(tolerance))", file: file, line: line)
-        return
-    }
 }

@@ -1,6 +1,7 @@
 import Engine
 import NN
 import Foundation
+import TestSupport
 import XCTest
 
 final class TimestepEmbeddingTests: XCTestCase {

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Pipeline
+import Store
 
 /// pipelines/nightly.toml and scripts/cron/lzn-nightly, run for real: the script drives the built
 /// lzn-pipe and stage executables (on PATH) through small pipelines against a fresh store.
@@ -75,12 +76,13 @@ final class NightlyTests: XCTestCase {
         XCTAssertTrue(text.contains("--set probe_pixels.seed=20261201"), text)
         XCTAssertEqual(text.components(separatedBy: "lzn-nightly: done").count - 1, 2)
 
-        let history = try MetricReports.history(name: "probe_accuracy", pipeline: "tiny-nightly", storePath: h.storePath)
-        let runColumn = try XCTUnwrap(history.columns.firstIndex(of: "run"))
-        XCTAssertEqual(Set(history.rows.map { "\($0[runColumn])" }).count, 2, "one entry per night")
+        let store = try Store.openForReading(h.storePath)
+        defer { store.close() }
+        let history = try store.finalMetricValues(name: "probe_accuracy", pipeline: "tiny-nightly")
+        XCTAssertEqual(Set(history.map(\.pipelineRun)).count, 2, "one entry per night")
         let shown = try h.lznPipe("metrics", "tiny-nightly", "--history", "probe_accuracy")
         XCTAssertEqual(shown.exitCode, 0, shown.stderr)
-        XCTAssertEqual(shown.stdout.components(separatedBy: "probe_pixels").count - 1, history.rows.count, shown.stdout)
+        XCTAssertEqual(shown.stdout.components(separatedBy: "probe_pixels").count - 1, history.count, shown.stdout)
     }
 
     func testASecondNightlyWhileOneRunsSkipsWithoutDisturbingIt() throws {

@@ -1,5 +1,6 @@
-import XCTest
 import StageKit
+import TestSupport
+import XCTest
 @testable import Pipeline
 
 final class PipelineValidatorTests: XCTestCase {

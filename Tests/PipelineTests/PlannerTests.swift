@@ -1,5 +1,6 @@
-import XCTest
 import StageKit
+import TestSupport
+import XCTest
 @testable import Pipeline
 
 /// A literal run history: the planner's view of a store.

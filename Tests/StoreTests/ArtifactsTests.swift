@@ -44,7 +44,8 @@ final class ArtifactsTests: StoreTestCase {
     }
 
     func testCommandsListShowExportImport() throws {
-        for command in [["ls"], ["show", "x"], ["export", "x", "--out", path("x.npy")], ["fsck"], ["metrics"], ["log", "train"]] {
+        for command in [["ls"], ["show", "x"], ["export", "x", "--out", path("x.npy")], ["fsck"], ["metrics"], ["log", "train"],
+                        ["runs"], ["metrics", "--diff", "1", "2"], ["metrics", "--history", "loss"]] {
             let result = try runLZNPipe(command)
             XCTAssertNotEqual(result.status, 0, "\(command)")
             XCTAssertTrue(result.output.contains("no store at \(storePath)"), "\(command): \(result.output)")

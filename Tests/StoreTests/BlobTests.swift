@@ -52,7 +52,7 @@ final class BlobTests: StoreTestCase {
         var source = try FileByteSource(path: path("raw.bin"))
         let address = try store.putBlob(from: &source)
         XCTAssertEqual(try store.readBlob(address), content)
-        XCTAssertTrue(try store.hasBlob(address))
+        XCTAssertTrue(try hasBlob(address))
     }
 
     func testAFlippedByteIsReportedNamingTheArtifact() throws {

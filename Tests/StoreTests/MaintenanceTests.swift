@@ -14,14 +14,14 @@ final class MaintenanceTests: StoreTestCase {
         // While its writer is open, the loose blob is pinned and survives gc.
         let other = try Store.open(storePath, chunkSize: 1000)
         XCTAssertEqual(try other.gc(), GCReport())
-        XCTAssertTrue(try other.hasBlob(loose))
+        XCTAssertTrue(try hasBlob(loose))
 
         writer.close()
         let dry = try other.gc(dryRun: true)
         XCTAssertEqual(dry, GCReport(abandonedSessions: 0, blobs: 1, chunks: 1, bytesFreed: 1000))
-        XCTAssertTrue(try other.hasBlob(loose), "a dry run removes nothing")
+        XCTAssertTrue(try hasBlob(loose), "a dry run removes nothing")
         XCTAssertEqual(try other.gc(), dry)
-        XCTAssertFalse(try other.hasBlob(loose))
+        XCTAssertFalse(try hasBlob(loose))
         // The other chunks of the loose blob (three equal 1000-byte chunks: one chunk row) are gone too.
         XCTAssertEqual(try other.tensor(kept.id).count, 2500)
         XCTAssertEqual(try other.bundleTensor(bundle.id, member: "w").floats(), [1, 2, 3])

@@ -36,9 +36,9 @@ final class MetricsTests: StoreTestCase {
         XCTAssertEqual(history.columns, ["pipeline", "stage", "name", "value", "pipeline_run"])
         XCTAssertEqual(history.rows.map { $0[3] }, [.real(30), .real(25)])
         XCTAssertEqual(history.rows.map { $0[4] }, [.integer(1), .integer(2)])
-        XCTAssertEqual(try store.metricHistory(name: "fid", pipeline: "full").filter { $0.metric.tag == "ema" }
+        XCTAssertEqual(try store.finalMetricValues(name: "fid", pipeline: "full").filter { $0.metric.tag == "ema" }
                         .map { [$0.metric.value, Double($0.pipelineRun ?? -1)] }, [[30, 1], [25, 2]])
-        XCTAssertEqual(try store.metricHistory(name: "fid").count, 5)
+        XCTAssertEqual(try store.finalMetricValues(name: "fid").count, 5)
         let columns = try ReadOnlyQuery.run("SELECT * FROM latest_metrics LIMIT 0", storePath: storePath).columns
         XCTAssertEqual(columns, ["pipeline", "stage", "name", "value", "step", "split", "tag", "recorded_at"])
     }

@@ -29,7 +29,7 @@ final class RunsTests: StoreTestCase {
         XCTAssertEqual(try store.stageOutputs(run), ["model": model.id])
         XCTAssertEqual(try store.stageInputs(run), ["dataset": dataset.id])
         XCTAssertEqual(try store.producers(of: model.id).map(\.id), [run])
-        XCTAssertEqual(try store.stageRuns(pipelineRun: pipelineRun).map(\.id), [run])
+        XCTAssertEqual(try store.newestStageRuns(pipeline: "smoke").map(\.id), [run])
         XCTAssertEqual(try store.pipelineRun(pipelineRun)?.status, .succeeded)
         XCTAssertNil(try store.findSucceededStageRun(stage: "train", signature: "sig-2"))
         XCTAssertEqual(try store.metrics(stageRun: run).map(\.metric), [Metric("loss", 0.25, step: 10)])
@@ -65,7 +65,6 @@ final class RunsTests: StoreTestCase {
         try store.commitStageOutputs(stageRun: second, outputs: [:])
         XCTAssertEqual(try store.finishStageRun(second, status: .failed, exitCode: 1), .succeeded)
         XCTAssertEqual(try store.findSucceededStageRun(stage: "probe", signature: "x")?.id, second)
-        XCTAssertEqual(try store.latestStageRun(stage: "probe", signature: "x")?.id, second)
         XCTAssertThrowsError(try store.finishStageRun(999, status: .failed, exitCode: 1)) {
             XCTAssertTrue("\($0)".contains("no stage run 999"), "\($0)")
         }

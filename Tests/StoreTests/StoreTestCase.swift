@@ -29,6 +29,11 @@ class StoreTestCase: XCTestCase {
 
     func count(_ table: String) throws -> Int64 { try scalar("SELECT count(*) FROM \(table)") }
 
+    /// Whether the store file holds a blob with this address.
+    func hasBlob(_ address: BlobAddress) throws -> Bool {
+        try scalar("SELECT count(*) FROM blobs WHERE address = '\(address)'") == 1
+    }
+
     /// Runs raw SQL on the store file with a separate, writable connection (to damage it on purpose).
     func tamper(_ sql: String) throws {
         let db = try Database(path: storePath, mode: .readWrite)

@@ -1,8 +1,9 @@
+import TestSupport
 import XCTest
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
-@testable import Evaluation
+@testable import Report
 
 final class ReportTests: XCTestCase {
     static func sampleReport() -> Report {
@@ -58,7 +59,7 @@ final class ReportTests: XCTestCase {
         let range = LineChart.niceRange([0.31, 1.1])
         XCTAssertLessThanOrEqual(range.low, 0.31)
         XCTAssertGreaterThanOrEqual(range.high, 1.1)
-        XCTAssertEqual(range.ticks, [0.2, 0.4, 0.6, 0.8, 1.0, 1.2].map { $0 }, accuracy: 1e-12)
+        assertClose(range.ticks, [0.2, 0.4, 0.6, 0.8, 1.0, 1.2], tolerance: 1e-12)
         XCTAssertEqual(LineChart.niceRange([5, 5]).ticks.count > 1, true)
     }
 
@@ -69,9 +70,19 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(file.lastPathComponent, "index.html")
         XCTAssertEqual(try String(contentsOf: file, encoding: .utf8), Self.sampleReport().html())
     }
-}
 
-private func XCTAssertEqual(_ a: [Double], _ b: [Double], accuracy: Double, file: StaticString = #filePath, line: UInt = #line) {
-    XCTAssertEqual(a.count, b.count, "\(a) vs \(b)", file: file, line: line)
-    for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: accuracy, "\(a) vs \(b)", file: file, line: line) }
+    func testAFailedWriteNamesThePageAndKeepsTheFileSystemError() throws {
+        let blocker = FileManager.default.temporaryDirectory.appendingPathComponent("lzn-report-file-\(UUID().uuidString)")
+        try Data("not a folder".utf8).write(to: blocker)
+        defer { try? FileManager.default.removeItem(at: blocker) }
+        let dir = blocker.appendingPathComponent("report")
+        XCTAssertThrowsError(try Self.sampleReport().write(to: dir)) { error in
+            guard case ReportError.cannotWrite(let path, let underlying)? = error as? ReportError else {
+                return XCTFail("\(error)")
+            }
+            XCTAssertEqual(path, dir.path + "/index.html")
+            XCTAssertTrue(underlying is CocoaError, "\(underlying)")
+            XCTAssertTrue("\(error)".hasPrefix("report: cannot write \(dir.path)/index.html: "), "\(error)")
+        }
+    }
 }

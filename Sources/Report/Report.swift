@@ -135,7 +135,7 @@ public struct Report: Equatable, Sendable {
             try Data(html().utf8).write(to: file, options: .atomic)
             return file
         } catch {
-            throw EvaluationError("report", "cannot write \(directory.path)/index.html: \(error.localizedDescription)")
+            throw ReportError.cannotWrite(path: "\(directory.path)/index.html", underlying: error)
         }
     }
 

@@ -1,7 +1,7 @@
 import Foundation
 import Store
 import XCTest
-@testable import Evaluation
+@testable import Report
 
 final class ReportLoaderTests: XCTestCase {
     func testLoadReadsMetricsCurvesAndGridsOfThePipelineFromARealStore() throws {

@@ -1,6 +1,6 @@
 import XCTest
 import Store
-@testable import Evaluation
+@testable import Report
 
 final class ResultsReportTests: XCTestCase {
     static let latest: [StageMetric] = [

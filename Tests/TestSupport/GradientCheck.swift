@@ -1,7 +1,8 @@
-/// Finite-difference gradient checking, public so every test target checks gradients the same way.
-///
-/// A tensor-valued function is reduced to the scalar L = Σ wᵢ·f()ᵢ with fixed random weights w,
-/// summed in Double: float32 round-off in that sum would otherwise swamp the central difference.
+// Finite-difference gradient checking, shared so every test target checks gradients the same way.
+//
+// A tensor-valued function is reduced to the scalar L = Σ wᵢ·f()ᵢ with fixed random weights w,
+// summed in Double: float32 round-off in that sum would otherwise swamp the central difference.
+import Engine
 
 /// ∂L/∂input by central differences, L = Σ weights ⊙ f() (in Double). Perturbs `input` in place
 /// (restoring it) and evaluates `f` with grad mode off.
@@ -9,13 +10,15 @@ public func numericalGradient(of f: () -> Tensor, wrt input: Tensor, weights: Te
                               epsilon: Float = 1e-2) -> [Double] {
     withoutGrad {
         var result = [Double](repeating: 0, count: input.count)
+        func set(_ i: Int, _ value: Float) { input.withUnsafeMutableBufferPointer { $0[i] = value } }
+        let start = input.values
         for i in 0..<input.count {
-            let saved = input.data[i]
-            input.data[i] = saved + epsilon
+            let saved = start[i]
+            set(i, saved + epsilon)
             let plus = weightedSum(f(), weights)
-            input.data[i] = saved - epsilon
+            set(i, saved - epsilon)
             let minus = weightedSum(f(), weights)
-            input.data[i] = saved
+            set(i, saved)
             // Divide by the step actually taken (saved ± epsilon is rounded to float).
             result[i] = (plus - minus) / (Double(saved + epsilon) - Double(saved - epsilon))
         }
@@ -54,7 +57,5 @@ public func gradientCheckError(_ inputs: [Tensor], epsilon: Float = 1e-2, seed: 
 
 private func weightedSum(_ output: Tensor, _ weights: Tensor) -> Double {
     precondition(output.count == weights.count, "gradient check: output shape changed to \(output.shape)")
-    var total = 0.0
-    for i in 0..<output.count { total += Double(output.data[i]) * Double(weights.data[i]) }
-    return total
+    return zip(output.values, weights.values).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
 }

@@ -2,16 +2,7 @@
 // names the evaluation stages write (see EvaluationMetrics).
 import Store
 
-/// A metric with the stage that recorded it (a row of `latest_metrics` or `metric_history`).
-public struct StageMetric: Equatable, Sendable {
-    public var stage: String
-    public var metric: Metric
-
-    public init(stage: String, _ metric: Metric) {
-        self.stage = stage
-        self.metric = metric
-    }
-
+extension StageMetric {
     var name: String { metric.name }
     var value: Double { metric.value }
     var step: Int? { metric.step }

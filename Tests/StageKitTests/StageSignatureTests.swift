@@ -1,6 +1,6 @@
-import XCTest
 import StageKit
-@testable import Pipeline
+import TestSupport
+import XCTest
 
 final class SignatureTests: XCTestCase {
     func testCanonicalTextIsSortedCompactAndTyped() {

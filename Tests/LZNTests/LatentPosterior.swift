@@ -1,13 +1,16 @@
-/// One evaluation of the closed-form field (LZN-ALGORITHM §1.2): the posterior π (B×N), the data
-/// prediction m = Σ_j π_j a_j (B×D) and the velocity v = (x − m)/t (B×D).
-public struct LatentPosterior<T: FlowScalar>: Equatable, Sendable {
-    public var probabilities: FlowMatrix<T>
-    public var mean: FlowMatrix<T>
-    public var velocity: FlowMatrix<T>
+@testable import LZN
+
+/// One evaluation of the closed-form field (LZN-ALGORITHM §1.2) through `FlowField`, the path the
+/// flows take, for the posterior checklist tests: the posterior π (B×N), the data prediction
+/// m = Σ_j π_j a_j (B×D) and the velocity v = (x − m)/t (B×D).
+struct LatentPosterior<T: FlowScalar>: Equatable, Sendable {
+    var probabilities: FlowMatrix<T>
+    var mean: FlowMatrix<T>
+    var velocity: FlowMatrix<T>
 
     /// Evaluates the field at the points `x` (B×D) at time t ∈ (0, 1] for the anchors (N×D) with
     /// optional non-negative per-anchor weights.
-    public init(x: FlowMatrix<T>, anchors: FlowMatrix<T>, t: Double, weights: [T]? = nil) throws {
+    init(x: FlowMatrix<T>, anchors: FlowMatrix<T>, t: Double, weights: [T]? = nil) throws {
         try FlowValidation.finite(anchors, "anchors")
         try FlowValidation.finite(x, "points")
         try FlowValidation.columns(x, anchors.columns, "points")

@@ -1,1 +1,0 @@
-// The ArrayFormats library; see README.md (Architecture).
