@@ -78,13 +78,17 @@ public struct Report: Equatable, Sendable {
     public var title: String
     /// Plain-text paragraphs under the title (provenance: pipeline, run, store).
     public var notes: [String]
+    /// One line per comparison, shown before the tables.
+    public var verdicts: [String]
     public var tables: [ReportTable]
     public var charts: [LineChart]
     public var images: [ReportImage]
 
-    public init(title: String, notes: [String] = [], tables: [ReportTable] = [], charts: [LineChart] = [], images: [ReportImage] = []) {
+    public init(title: String, notes: [String] = [], verdicts: [String] = [], tables: [ReportTable] = [], charts: [LineChart] = [],
+                images: [ReportImage] = []) {
         self.title = title
         self.notes = notes
+        self.verdicts = verdicts
         self.tables = tables
         self.charts = charts
         self.images = images
@@ -113,6 +117,9 @@ public struct Report: Equatable, Sendable {
 
         """
         for note in notes { out += "<p class=\"note\">\(escapeHTML(note))</p>\n" }
+        if !verdicts.isEmpty {
+            out += "<h2>Verdicts</h2>\n<ul>\n" + verdicts.map { "<li>\(escapeHTML($0))</li>\n" }.joined() + "</ul>\n"
+        }
         if !tables.isEmpty { out += "<h2>Results</h2>\n" }
         for table in tables { out += renderTable(table) }
         if !charts.isEmpty { out += "<h2>Training curves</h2>\n" }

@@ -27,6 +27,8 @@ public enum EvaluationMetrics {
     /// Share of class-conditional samples the FID feature network's classifier assigns to the
     /// class they were generated for (lzn-fid), tag = generative model.
     public static let conditionalSampleAccuracy = "conditional_sample_accuracy"
+    /// Seconds a model spent in training steps (lzn-train), tag = the model.
+    public static let trainingSeconds = "training_seconds"
 
     /// Tags in the order of the comparison, with their display names.
     public static let generativeModels = [("rf", "RF (baseline)"), ("rf-lzn", "RF + LZN"), ("lzn-conditional", "LZN conditional (case 3)")]
@@ -41,6 +43,7 @@ public enum ResultsReport {
                              grids: [ReportImage], notes: [String] = []) -> Report {
         Report(title: "lzn-pipe results: \(pipeline)",
                notes: notes,
+               verdicts: verdicts(latest),
                tables: [fidTable(latest), probeTable(latest), classificationTable(latest)],
                charts: lossCharts(history),
                images: grids)
@@ -53,9 +56,9 @@ public enum ResultsReport {
         let rows = orderedTags(EvaluationMetrics.generativeModels, present: fids.compactMap(\.tag)).map { tag, label in
             [ReportCell.text(label)] + columns.map { sampler in
                 cell(fids.first { $0.tag == tag && $0.name == EvaluationMetrics.fidPrefix + sampler }, digits: 2)
-            }
+            } + [trainingTime(metrics, tag)]
         }
-        return ReportTable(title: "Generation: FID (lower is better)", columns: ["model"] + columns.map { "FID, \($0)" }, rows: rows,
+        return ReportTable(title: "Generation: FID (lower is better)", columns: ["model"] + columns.map { "FID, \($0)" } + ["training time"], rows: rows,
                            note: "Features from a classifier trained on the real training set, not Inception-V3: "
                                + "these FIDs compare models within this store, not with published numbers.")
     }
@@ -65,9 +68,9 @@ public enum ResultsReport {
         let rows = orderedTags(EvaluationMetrics.representations, present: probes.compactMap(\.tag)).map { tag, label in
             [ReportCell.text(label)] + ["test", "train"].map { split in
                 percent(probes.first { $0.tag == tag && $0.split == split })
-            }
+            } + [trainingTime(metrics, tag)]
         }
-        return ReportTable(title: "Representation: linear-probe top-1 accuracy (%)", columns: ["features", "test", "train"], rows: rows)
+        return ReportTable(title: "Representation: linear-probe top-1 accuracy (%)", columns: ["features", "test", "train", "training time"], rows: rows)
     }
 
     static func classificationTable(_ metrics: [StageMetric]) -> ReportTable {
@@ -75,13 +78,18 @@ public enum ResultsReport {
         let plain = metrics.filter { $0.name == EvaluationMetrics.classAccuracy }
         let weighted = metrics.filter { $0.name == EvaluationMetrics.classAccuracyWeighted }
         for (tag, label) in orderedTags(EvaluationMetrics.classifiers + [("lzn-conditional", "LZN (case 3)")], present: plain.compactMap(\.tag)) {
-            rows.append([.text(label)] + ["test", "train"].map { split in percent(plain.first { $0.tag == tag && $0.split == split }) })
+            rows.append([.text(label)] + ["test", "train"].map { split in percent(plain.first { $0.tag == tag && $0.split == split }) }
+                        + [trainingTime(metrics, tag)])
             if weighted.contains(where: { $0.tag == tag }) || tag == "lzn-conditional" {
                 rows.append([.text(label + ", class weights")]
-                            + ["test", "train"].map { split in percent(weighted.first { $0.tag == tag && $0.split == split }) })
+                            + ["test", "train"].map { split in percent(weighted.first { $0.tag == tag && $0.split == split }) } + [.text("")])
             }
         }
-        return ReportTable(title: "Classification accuracy (%)", columns: ["classifier", "test", "train"], rows: rows)
+        return ReportTable(title: "Classification accuracy (%)", columns: ["classifier", "test", "train", "training time"], rows: rows,
+                           note: metrics.first { $0.name == EvaluationMetrics.conditionalSampleAccuracy && $0.tag == "lzn-conditional" }.map {
+                               "Class-conditional samples of LZN (case 3) that the FID feature classifier assigns to their class: "
+                                   + String(format: "%.1f%%", 100 * $0.value) + "."
+                           })
     }
 
     /// One chart per training metric whose name contains "loss", one series per stage.
@@ -101,6 +109,48 @@ public enum ResultsReport {
     static func orderedTags(_ expected: [(String, String)], present: [String]) -> [(String, String)] {
         let known = Set(expected.map(\.0))
         return expected + Set(present).subtracting(known).sorted().map { ($0, $0) }
+    }
+
+    /// One line per case study: LZN against its best baseline, better or worse, with the numbers.
+    static func verdicts(_ metrics: [StageMetric]) -> [String] {
+        func value(_ name: String, _ tag: String, split: String? = nil) -> Double? {
+            metrics.first { $0.name == name && $0.tag == tag && (split == nil || $0.split == split) }?.value
+        }
+        func percent(_ v: Double) -> String { String(format: "%.1f%%", 100 * v) }
+        var lines: [String] = []
+        let fidName = EvaluationMetrics.fidPrefix + "euler10"
+        if let lzn = value(fidName, "rf-lzn"), let rf = value(fidName, "rf") {
+            lines.append("Case 1, generation: RF + LZN is \(lzn < rf ? "better" : "worse") than RF, FID (euler10) "
+                         + String(format: "%.2f vs %.2f (%.2f×; lower is better)", lzn, rf, lzn / rf) + ".")
+        } else {
+            lines.append("Case 1, generation: not measured (FID euler10 of rf and rf-lzn needed).")
+        }
+        let baselines = [("simclr", "SimCLR"), ("pixels", "raw pixels")].compactMap { tag, label in
+            value(EvaluationMetrics.probeAccuracy, tag, split: "test").map { (label, $0) }
+        }
+        if let lzn = value(EvaluationMetrics.probeAccuracy, "lzn", split: "test"), let best = baselines.max(by: { $0.1 < $1.1 }) {
+            lines.append("Case 2, representation: LZN is \(lzn > best.1 ? "better" : "worse") than its best baseline, \(best.0): "
+                         + "linear-probe test accuracy \(percent(lzn)) vs \(percent(best.1)).")
+        } else {
+            lines.append("Case 2, representation: not measured (probe accuracy of lzn and a baseline needed).")
+        }
+        if let lzn = value(EvaluationMetrics.classAccuracy, "lzn-conditional", split: "test"),
+           let supervised = value(EvaluationMetrics.classAccuracy, "supervised", split: "test") {
+            let samples = value(EvaluationMetrics.conditionalSampleAccuracy, "lzn-conditional")
+                .map { "; its class-conditional samples are classified as their class \(percent($0)) of the time" } ?? ""
+            lines.append("Case 3, classification: LZN joint is \(lzn > supervised ? "better" : "worse") than the supervised classifier: "
+                         + "test accuracy \(percent(lzn)) vs \(percent(supervised)) (\(String(format: "%.2f×", lzn / supervised)))\(samples).")
+        } else {
+            lines.append("Case 3, classification: not measured (class accuracy of lzn-conditional and supervised needed).")
+        }
+        return lines
+    }
+
+    /// The model's training time (`training_seconds`) as "4m20s", or "—".
+    static func trainingTime(_ metrics: [StageMetric], _ tag: String) -> ReportCell {
+        guard let seconds = metrics.first(where: { $0.name == EvaluationMetrics.trainingSeconds && $0.tag == tag })?.value else { return .missing }
+        let whole = Int(seconds.rounded())
+        return .text(whole >= 60 ? "\(whole / 60)m\(String(format: "%02d", whole % 60))s" : "\(whole)s")
     }
 
     static func cell(_ record: StageMetric?, digits: Int) -> ReportCell {

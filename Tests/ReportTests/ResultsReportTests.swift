@@ -12,6 +12,8 @@ final class ResultsReportTests: XCTestCase {
         StageMetric(stage: "acc-sup", Metric("class_accuracy", 0.9, split: "test", tag: "supervised")),
         StageMetric(stage: "acc-lzn", Metric("class_accuracy", 0.88, split: "test", tag: "lzn-conditional")),
         StageMetric(stage: "acc-lzn", Metric("class_accuracy_class_weights", 0.885, split: "test", tag: "lzn-conditional")),
+        StageMetric(stage: "train-rf", Metric("training_seconds", 260.4, tag: "rf")),
+        StageMetric(stage: "train-sup", Metric("training_seconds", 42, tag: "supervised")),
     ]
     static let history: [StageMetric] = [
         StageMetric(stage: "train-rf", Metric("loss", 0.4, step: 20)),
@@ -24,7 +26,9 @@ final class ResultsReportTests: XCTestCase {
         let report = ResultsReport.build(pipeline: "full", latest: Self.latest, history: Self.history, grids: [])
         XCTAssertEqual(report.tables.count, 3)
         let fid = report.tables[0]
-        XCTAssertEqual(fid.columns, ["model", "FID, euler10", "FID, rk45"])
+        XCTAssertEqual(fid.columns, ["model", "FID, euler10", "FID, rk45", "training time"])
+        XCTAssertEqual(fid.rows[0][3], .text("4m20s"))
+        XCTAssertEqual(fid.rows[1][3], .missing)
         XCTAssertEqual(fid.rows.map { $0[0] }, [.text("RF (baseline)"), .text("RF + LZN"), .text("LZN conditional (case 3)")])
         XCTAssertEqual(fid.rows[0][1], .number(41.25, fractionDigits: 2))
         XCTAssertEqual(fid.rows[1][2], .missing)
@@ -40,6 +44,26 @@ final class ResultsReportTests: XCTestCase {
         XCTAssertEqual(classification.rows.map { $0[0] },
                        [.text("supervised"), .text("LZN (case 3)"), .text("LZN (case 3), class weights")])
         XCTAssertEqual(classification.rows[2][1], .number(88.5, fractionDigits: 2))
+        XCTAssertEqual(classification.rows[0][3], .text("42s"))
+        XCTAssertNil(classification.note, "no conditional samples scored")
+    }
+
+    func testOneVerdictPerCaseStudyAgainstTheBestBaseline() {
+        let conditional = StageMetric(stage: "fid-joint", Metric("conditional_sample_accuracy", 0.875, tag: "lzn-conditional"))
+        let simclr = StageMetric(stage: "probe-simclr", Metric("probe_accuracy", 0.85, split: "test", tag: "simclr"))
+        XCTAssertEqual(ResultsReport.verdicts(Self.latest + [conditional]), [
+            "Case 1, generation: RF + LZN is better than RF, FID (euler10) 30.12 vs 41.25 (0.73×; lower is better).",
+            "Case 2, representation: LZN is better than its best baseline, raw pixels: linear-probe test accuracy 84.5% vs 81.2%.",
+            "Case 3, classification: LZN joint is worse than the supervised classifier: test accuracy 88.0% vs 90.0% (0.98×); "
+                + "its class-conditional samples are classified as their class 87.5% of the time.",
+        ])
+        XCTAssertEqual(ResultsReport.verdicts(Self.latest + [simclr])[1],
+                       "Case 2, representation: LZN is worse than its best baseline, SimCLR: linear-probe test accuracy 84.5% vs 85.0%.")
+        XCTAssertEqual(ResultsReport.verdicts([]).map { $0.hasSuffix("needed).") }, [true, true, true])
+        let html = ResultsReport.build(pipeline: "full", latest: Self.latest + [conditional], history: [], grids: []).html()
+        XCTAssertTrue(html.contains("<h2>Verdicts</h2>"))
+        XCTAssertTrue(html.contains("<li>Case 3, classification: LZN joint is worse"))
+        XCTAssertTrue(html.contains("assigns to their class: 87.5%."))
     }
 
     func testLossCurvesComeFromStepIndexedLossMetricsOnePerStage() {
