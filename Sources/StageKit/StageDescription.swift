@@ -97,11 +97,19 @@ public struct StageDescription: Codable, Equatable, Sendable {
     public var params: [ParamSpec]
     public var inputs: [ArtifactSpec]
     public var outputs: [ArtifactSpec]
+    /// Parameters that say how to run, not what to compute (e.g. the number of MPI ranks): like
+    /// every parameter they are part of the signature, but the resume state (`StageContext.resumeName`)
+    /// is shared across their values, so an interrupted run can go on with other values. Known only
+    /// to the stage's own process, not part of `--describe`.
+    public var launcherParams: [String] = []
+
+    enum CodingKeys: String, CodingKey { case name, version, summary, params, inputs, outputs }
 
     public init(name: String, version: String, summary: String, params: [ParamSpec],
-                inputs: [ArtifactSpec], outputs: [ArtifactSpec]) {
+                inputs: [ArtifactSpec], outputs: [ArtifactSpec], launcherParams: [String] = []) {
         self.name = name; self.version = version; self.summary = summary
         self.params = params; self.inputs = inputs; self.outputs = outputs
+        self.launcherParams = launcherParams
     }
 
     public var identity: String { "\(name)@\(version)" }
@@ -140,6 +148,7 @@ public struct StageDescription: Codable, Equatable, Sendable {
             found.append("\(name): artifact '\(a.name)' has kind '\(a.kind)', not one of the store's: \(ArtifactKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         if outputs.contains(where: \.optional) { found.append("\(name): outputs cannot be optional") }
+        for p in launcherParams where param(p) == nil { found.append("\(name): launcher parameter '\(p)' is not declared") }
         return found
     }
 
