@@ -7,8 +7,8 @@
 //   method       LZN (latent flows) · NN (modules, networks, optimisers) · Datasets
 //   pipeline     Pipeline (pipeline files, DAG, scheduler)
 //   storage      Store (SQLite content-addressed store) · ArrayFormats (.npy, PNG, gzip)
-//   numerics     Engine (tensors, autodiff, kernels, RNG)
-//   system       CBLAS (OpenBLAS + LAPACK) · CSQLite · CZlib · CJPEG
+//   numerics     Engine (tensors, autodiff, kernels, RNG) · DataParallel (collectives over MPI)
+//   system       CBLAS (OpenBLAS + LAPACK) · CSQLite · CZlib · CJPEG · CMPI (Open MPI)
 import Foundation
 import PackageDescription
 
@@ -61,10 +61,12 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI"),
         .target(name: "CJPEG", path: "Sources/CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
 
         // Numerics.
         .target(name: "Engine", dependencies: ["CBLAS"], swiftSettings: numericSettings),
+        .target(name: "DataParallel", dependencies: ["Engine", "CMPI"]),
 
         // Storage.
         .target(name: "ArrayFormats", dependencies: ["CZlib"]),
@@ -78,7 +80,7 @@ let package = Package(
         // Pipeline and stages.
         .target(name: "Pipeline", dependencies: ["Store", "StageKit"]),
         .target(name: "StageKit", dependencies: ["Store", "ArrayFormats", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "Training", dependencies: ["Engine", "NN", "LZN", "Datasets", "StageKit", "Store"]),
+        .target(name: "Training", dependencies: ["Engine", "NN", "LZN", "Datasets", "StageKit", "Store", "DataParallel"]),
         .target(name: "Evaluation", dependencies: ["Engine", "NN", "LZN", "Datasets", "StageKit", "Store", "ArrayFormats", "CBLAS", "Training"]),
 
         // Executables: thin command-line shells over the libraries.
@@ -103,7 +105,7 @@ let package = Package(
                                                       "lzn-ingest", "lzn-train", "lzn-latents", "lzn-generate", "lzn-fid", "lzn-probe"]),
         // A small controllable stage the scheduler's end-to-end tests run (built next to lzn-pipe).
         .executableTarget(name: "lzn-stage-fixture", dependencies: ["StageKit", "Store"], path: "Tests/PipelineFixtures/lzn-stage-fixture"),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "NN", "LZN", "Datasets", "Store", "StageKit"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "NN", "LZN", "Datasets", "Store", "StageKit", "DataParallel"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Engine", "NN", "LZN", "Store", "ArrayFormats", "StageKit"]),
     ],
     swiftLanguageModes: [.v5]
