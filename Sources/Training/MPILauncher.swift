@@ -60,7 +60,9 @@ struct MPILauncher {
         let launcher = Self.launcherCommand(ranks: ranks, hostfile: context.params.string("hostfile"),
                                             extraArguments: context.params.string("mpirun_args"),
                                             environment: ProcessInfo.processInfo.environment)
-        let command = launcher + [Self.workerExecutable, "--mpi-worker", "--store", context.store.path,
+        // Absolute: ranks start in the launcher's working directory only on this host.
+        let storePath = URL(fileURLWithPath: context.store.path).standardizedFileURL.path
+        let command = launcher + [Self.workerExecutable, "--mpi-worker", "--store", storePath,
                                   "--stage-run", String(context.stageRunID), "--result", resultPath,
                                   "--launcher-pid", String(getpid())]
         context.log("\(context.stageName): starting \(ranks) ranks: \(command.joined(separator: " "))")
@@ -133,7 +135,7 @@ struct MPILauncher {
             return "the MPI launcher \(launcher) was not found (install Open MPI: scripts/setup, or set LZN_MPIRUN)"
         }
         let cause = culprit.map { "; \($0.replacingOccurrences(of: "process rank", with: "rank"))" } ?? ""
-        return "the MPI job failed: \(launcher) \(how)\(cause); the last checkpoint is kept and a rerun resumes from it"
+        return "the MPI job failed: \(launcher) \(how)\(cause); a rerun resumes from the last checkpoint, if one was saved"
     }
 }
 

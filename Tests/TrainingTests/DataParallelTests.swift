@@ -239,7 +239,7 @@ final class DataParallelTests: XCTestCase {
             """
         XCTAssertEqual(MPILauncher.failureReport(status: 137, reason: .exit, launcher: "mpirun", log: openMPI),
                        "the MPI job failed: mpirun exited with status 137; rank 1 with PID 4242 on node worker-3 exited on signal 9 (Killed); "
-                           + "the last checkpoint is kept and a rerun resumes from it")
+                           + "a rerun resumes from the last checkpoint, if one was saved")
         XCTAssertTrue(MPILauncher.failureReport(status: 1, reason: .exit, launcher: "srun", log: "srun: error: node7: task 5: Killed\n")
             .contains("task 5: Killed"))
         XCTAssertTrue(MPILauncher.failureReport(status: 127, reason: .exit, launcher: "mpirun", log: "env: 'mpirun': No such file or directory\n")
