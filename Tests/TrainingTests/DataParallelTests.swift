@@ -221,6 +221,27 @@ final class DataParallelTests: XCTestCase {
         killed.store.close()
     }
 
+    /// SIGTERM to the stage process (the scheduler stopping it) stops every rank at one iteration;
+    /// rank 0 saves a checkpoint there first, as a single process does.
+    func testSIGTERMStopsEveryRankWithACheckpoint() throws {
+        let params = base.merging(["mode": .string("supervised"), "iterations": .int(5000), "metrics_every": .int(5),
+                                   "ranks": .int(2), "mpirun_args": .string("--oversubscribe")]) { $1 }
+        let run = try TrainStageTests.prepare(in: directory, "stopped", params: params, dataset: SyntheticData.quadrants(count: 64, size: 8))
+        let (process, output) = try start(run.store, run: run.run)
+        let deadline = Date().addingTimeInterval(120)
+        while (try? run.store.metrics(stageRun: run.run))?.isEmpty != false && process.isRunning && Date() < deadline { usleep(10_000) }
+        XCTAssertTrue(process.isRunning, "the job ended before it could be stopped")
+        kill(process.processIdentifier, SIGTERM)
+        let stopped = try outcome(run.store, run: run.run, process: process, output: output)
+        XCTAssertEqual(stopped.status, 1, stopped.log)
+        XCTAssertTrue(stopped.log.contains("stopped by SIGTERM after"), stopped.log)
+        let checkpoint = try CheckpointContents.load(try run.store.resolve(run.resumeName), from: run.store)
+        XCTAssertGreaterThan(checkpoint.iteration, 0)
+        XCTAssertLessThan(checkpoint.iteration, 5000)
+        XCTAssertNil(rankProcess(1, run: run.run), "no rank outlives the stage")
+        run.store.close()
+    }
+
     func testTheLauncherCommandLine() {
         XCTAssertEqual(MPILauncher.launcherCommand(ranks: 4, hostfile: "", extraArguments: "", environment: [:]),
                        ["mpirun", "--bind-to", "none", "-n", "4"])
