@@ -22,8 +22,9 @@ extension TrainStage {
         let termination = TerminationRequest()
         termination.install(signals: [SIGTERM, SIGUSR1])
         if communicator.rank == 0 {
-            if let launcher = value("--launcher-pid").flatMap(Int32.init) { watch(launcher, termination) }
-            return rankZero(communicator, storePath: storePath, run: run, resultPath: resultPath, termination: termination)
+            let launcher = LauncherWatch(pid: value("--launcher-pid").flatMap(Int32.init), termination: termination)
+            return rankZero(communicator, storePath: storePath, run: run, resultPath: resultPath, termination: termination,
+                            launcher: launcher)
         }
         return otherRank(communicator, termination: termination)
     }
@@ -34,8 +35,13 @@ extension TrainStage {
     }
 
     private static func rankZero(_ communicator: MPICommunicator, storePath: String, run: Int64, resultPath: String,
-                                 termination: TerminationRequest) -> Int32 {
+                                 termination: TerminationRequest, launcher: LauncherWatch) -> Int32 {
         var result = MPILauncher.Result()
+        // The launching stage process reads the result and removes its folder; without it, rank 0 does.
+        func report() throws {
+            if launcher.gone { try? FileManager.default.removeItem(at: URL(fileURLWithPath: resultPath).deletingLastPathComponent()) }
+            else { try result.write(to: resultPath) }
+        }
         do {
             let store = try Store.open(storePath)
             let context = try StageRunner.helperContext(stage, store: store, stageRun: run)
@@ -52,7 +58,7 @@ extension TrainStage {
                 // Every rank stopped at this iteration; rank 0 saved the checkpoint.
                 result.failure = stopped.message
             }
-            try result.write(to: resultPath)
+            try report()
             store.close()
             communicator.finalize()
             return result.failure == nil ? StageExit.ok : StageExit.failed
@@ -60,7 +66,7 @@ extension TrainStage {
             let message: String
             if case StageError.failed(_, let text)? = error as? StageError { message = text } else { message = "\(error)" }
             result.failure = "rank 0: \(message)"
-            try? result.write(to: resultPath)
+            try? report()
             communicator.abort("lzn-train rank 0: \(message)", code: StageExit.failed)
         }
     }
@@ -83,13 +89,22 @@ extension TrainStage {
             communicator.abort("lzn-train rank \(communicator.rank): \(error)", code: StageExit.failed)
         }
     }
+}
 
-    /// Rank 0 stops the job (with a checkpoint) when the stage process that launched it is gone,
-    /// as a stage process stops when the scheduler is gone.
-    private static func watch(_ launcher: Int32, _ termination: TerminationRequest) {
-        Thread.detachNewThread {
-            while kill(launcher, 0) == 0 || errno != ESRCH { usleep(250_000) }
+/// Rank 0 stops the job (with a checkpoint) when the stage process that launched it is gone, as a
+/// stage process stops when the scheduler is gone.
+private final class LauncherWatch: @unchecked Sendable {
+    private let lock = NSLock()
+    private var isGone = false
+
+    init(pid: Int32?, termination: TerminationRequest) {
+        guard let pid else { return }
+        Thread.detachNewThread { [self] in
+            while kill(pid, 0) == 0 || errno != ESRCH { usleep(250_000) }
+            lock.withLock { isGone = true }
             termination.request()
         }
     }
+
+    var gone: Bool { lock.withLock { isGone } }
 }

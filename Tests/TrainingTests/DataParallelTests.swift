@@ -242,6 +242,31 @@ final class DataParallelTests: XCTestCase {
         run.store.close()
     }
 
+    /// The stage process killed (the scheduler gone, SIGKILL): rank 0 notices and the ranks stop
+    /// with a checkpoint instead of training on for nobody.
+    func testTheRanksStopWithACheckpointWhenTheStageProcessDies() throws {
+        let params = base.merging(["mode": .string("supervised"), "iterations": .int(5000), "metrics_every": .int(5),
+                                   "ranks": .int(2), "mpirun_args": .string("--oversubscribe")]) { $1 }
+        let run = try TrainStageTests.prepare(in: directory, "orphaned", params: params, dataset: SyntheticData.quadrants(count: 64, size: 8))
+        let (process, output) = try start(run.store, run: run.run)
+        var deadline = Date().addingTimeInterval(120)
+        while (try? run.store.metrics(stageRun: run.run))?.isEmpty != false && process.isRunning && Date() < deadline { usleep(10_000) }
+        XCTAssertNotNil(rankProcess(1, run: run.run), "rank 1 is running")
+        kill(process.processIdentifier, SIGKILL)
+        _ = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        deadline = Date().addingTimeInterval(20)
+        while (rankProcess(0, run: run.run) != nil || rankProcess(1, run: run.run) != nil) && Date() < deadline { usleep(50_000) }
+        XCTAssertNil(rankProcess(0, run: run.run), "rank 0 outlived the stage process")
+        XCTAssertNil(rankProcess(1, run: run.run), "rank 1 outlived the stage process")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: FileManager.default.temporaryDirectory.path)
+            .filter { $0.hasPrefix("lzn-train-\(process.processIdentifier)-") }
+        XCTAssertEqual(leftovers, [], "rank 0 removes the result folder of the stage process that died")
+        let checkpoint = try CheckpointContents.load(try run.store.resolve(run.resumeName), from: run.store)
+        XCTAssertGreaterThan(checkpoint.iteration, 0)
+        run.store.close()
+    }
+
     func testTheLauncherCommandLine() {
         XCTAssertEqual(MPILauncher.launcherCommand(ranks: 4, hostfile: "", extraArguments: "", environment: [:]),
                        ["mpirun", "--bind-to", "none", "-n", "4"])
