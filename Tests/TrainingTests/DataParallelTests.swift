@@ -160,6 +160,15 @@ final class DataParallelTests: XCTestCase {
         XCTAssertFalse(result.log.contains("starting 3 ranks"), result.log)
     }
 
+    func testRankZerosConfigurationErrorIsTheStagesError() throws {
+        let result = try train("unlabelled", base.merging(["mode": .string("supervised"), "ranks": .int(2),
+                                                           "mpirun_args": .string("--oversubscribe")]) { $1 },
+                               data: SyntheticData.quadrants(count: 64, size: 8, labelled: false))
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.log.contains("lzn-train: error: train: rank 0: bad training configuration: mode supervised needs a labelled dataset"),
+                      result.log)
+    }
+
     /// The pid of rank `rank` of the job training stage run `run` (from Open MPI's environment).
     func rankProcess(_ rank: Int, run: Int64) -> Int32? {
         let proc = URL(fileURLWithPath: "/proc")
