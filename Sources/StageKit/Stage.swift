@@ -36,8 +36,7 @@ public enum StageRunner {
         case .success(let p): params = p
         case .failure(let list): throw StageError.badParams(stage: name, list)
         }
-        let signature = StageSignature(executable: d.name, version: d.version, params: params,
-                                       inputs: inputs.mapValues(\.hex)).digest
+        let signature = StageSignature(d, params: params, inputs: inputs.mapValues(\.hex)).digest
         if reuse, let done = try store.findSucceededStageRun(stage: name, signature: signature) {
             return try store.stageOutputs(done.id).mapValues { try store.artifact($0) }
         }

@@ -72,10 +72,10 @@ public final class StageContext {
     /// 2 MPI ranks resumes on 4). `inputs` are artifact ids (hex).
     public static func resumeName(_ description: StageDescription, signature: String, params: [String: ParamValue],
                                   inputs: [String: String]) -> String {
-        let launcher = Set(description.launcherParams)
-        let key = launcher.isEmpty ? signature
+        // With the launcher parameters at their defaults this is the signature itself.
+        let key = description.launcherParams.isEmpty ? signature
             : StageSignature(executable: description.name, version: description.version,
-                             params: params.filter { !launcher.contains($0.key) }, inputs: inputs).digest
+                             params: description.signatureParams(params, droppingAllLauncherParams: true), inputs: inputs).digest
         return "resume/\(description.name)/\(key)"
     }
 

@@ -3,9 +3,8 @@ import XCTest
 
 /// `lzn-pipe run P --set STAGE.ranks=2`: the scheduler starts lzn-train as usual, the stage runs
 /// itself under mpirun, rank 0's progress and metrics arrive as a single process's would, and the
-/// run cache treats `ranks` like `threads`: part of the signature (a different count is another
-/// computation, equal up to floating-point summation order), so the same count is up to date and
-/// another one runs again.
+/// run cache treats `ranks` like `threads`: another count is another computation (equal up to
+/// floating-point summation order), so it runs, and each count's result is then reused.
 final class DataParallelPipelineTests: XCTestCase {
     static let pipeline = """
         description = "data-parallel lzn-train through the scheduler"
@@ -46,7 +45,11 @@ final class DataParallelPipelineTests: XCTestCase {
 
         let one = try harness.lznPipe("run", file)
         XCTAssertEqual(one.exitCode, 0, one.stdout + one.stderr)
-        XCTAssertTrue(one.stdout.contains("ranks"), "ranks is in the signature: \(one.stdout)")
+        XCTAssertTrue(one.stdout.contains("▶ train_lzn") && one.stdout.contains("param ranks changed"),
+                      "ranks is in the signature: \(one.stdout)")
+        let twoAgain = try harness.lznPipe(["run", file] + two)
+        XCTAssertEqual(twoAgain.exitCode, 0, twoAgain.stderr)
+        XCTAssertFalse(twoAgain.stdout.contains("▶ train_lzn"), "the 2-rank result is reused: \(twoAgain.stdout)")
     }
 }
 

@@ -215,8 +215,7 @@ final class DataParallelTests: XCTestCase {
             return XCTFail("bad params")
         }
         let inputs = try killed.store.stageInputs(killed.run)
-        let signature = StageSignature(executable: "lzn-train", version: TrainStage.description.version, params: resolved,
-                                       inputs: inputs.mapValues(\.hex)).digest
+        let signature = StageSignature(TrainStage.description, params: resolved, inputs: inputs.mapValues(\.hex)).digest
         XCTAssertNotEqual(signature, killed.signature, "ranks is part of the signature")
         XCTAssertEqual(StageContext.resumeName(TrainStage.description, signature: signature, params: resolved, inputs: inputs.mapValues(\.hex)),
                        killed.resumeName, "but not of the resume state's name")
@@ -274,6 +273,24 @@ final class DataParallelTests: XCTestCase {
         let checkpoint = try CheckpointContents.load(try run.store.resolve(run.resumeName), from: run.store)
         XCTAssertGreaterThan(checkpoint.iteration, 0)
         run.store.close()
+    }
+
+    /// Launcher parameters at their defaults leave a run's signature (and resume name) what it was
+    /// before they existed, so adding `ranks` kept every earlier lzn-train result and checkpoint valid.
+    func testDefaultLauncherSettingsKeepTheSignatureOfEarlierRuns() throws {
+        guard case .success(let params) = TrainStage.description.resolveParams(base.merging(["mode": .string("generation")]) { $1 }) else {
+            return XCTFail("bad params")
+        }
+        let inputs = ["dataset": String(repeating: "ab", count: 32)]
+        let before = StageSignature(executable: "lzn-train", version: TrainStage.description.version,
+                                    params: params.filter { !["ranks", "hostfile", "mpirun_args"].contains($0.key) }, inputs: inputs).digest
+        XCTAssertEqual(StageSignature(TrainStage.description, params: params, inputs: inputs).digest, before)
+        XCTAssertEqual(StageContext.resumeName(TrainStage.description, signature: before, params: params, inputs: inputs),
+                       "resume/lzn-train/\(before)")
+        let two = params.merging(["ranks": .int(2)]) { $1 }
+        XCTAssertNotEqual(StageSignature(TrainStage.description, params: two, inputs: inputs).digest, before)
+        XCTAssertEqual(StageContext.resumeName(TrainStage.description, signature: "other", params: two, inputs: inputs),
+                       "resume/lzn-train/\(before)")
     }
 
     func testTheLauncherCommandLine() {

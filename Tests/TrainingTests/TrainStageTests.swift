@@ -38,8 +38,7 @@ final class TrainStageTests: XCTestCase {
         let store = try Store.open(directory.appendingPathComponent("\(name).sqlite").path)
         let artifact = try DatasetArtifact.save(dataset, name: "data", in: store)
         guard case .success(let params) = TrainStage.description.resolveParams(given) else { throw XCTSkip("bad test params") }
-        let signature = StageSignature(executable: "lzn-train", version: TrainStage.description.version, params: params,
-                                       inputs: ["dataset": artifact.id.hex]).digest
+        let signature = StageSignature(TrainStage.description, params: params, inputs: ["dataset": artifact.id.hex]).digest
         let run = try store.beginStageRun(stage: "train", signature: signature, params: ParamValue.json(params),
                                           inputs: ["dataset": artifact.id])
         let resumeName = StageContext.resumeName(TrainStage.description, signature: signature, params: params,
