@@ -229,16 +229,23 @@ final class DataParallelTests: XCTestCase {
         killed.store.close()
     }
 
-    /// SIGTERM to the stage process (the scheduler stopping it) stops every rank at one iteration;
-    /// rank 0 saves a checkpoint there first, as a single process does.
-    func testSIGTERMStopsEveryRankWithACheckpoint() throws {
+    /// A 2-rank supervised run of 5000 iterations, started and past its first metrics.
+    func startLongRun(_ name: String) throws -> (run: (store: Store, run: Int64, signature: String, resumeName: String),
+                                                 process: Process, output: Pipe) {
         let params = base.merging(["mode": .string("supervised"), "iterations": .int(5000), "metrics_every": .int(5),
                                    "ranks": .int(2), "mpirun_args": .string("--oversubscribe")]) { $1 }
-        let run = try TrainStageTests.prepare(in: directory, "stopped", params: params, dataset: SyntheticData.quadrants(count: 64, size: 8))
+        let run = try TrainStageTests.prepare(in: directory, name, params: params, dataset: SyntheticData.quadrants(count: 64, size: 8))
         let (process, output) = try start(run.store, run: run.run)
         let deadline = Date().addingTimeInterval(120)
         while (try? run.store.metrics(stageRun: run.run))?.isEmpty != false && process.isRunning && Date() < deadline { usleep(10_000) }
-        XCTAssertTrue(process.isRunning, "the job ended before it could be stopped")
+        XCTAssertTrue(process.isRunning, "the job ended before it could be interrupted")
+        return (run, process, output)
+    }
+
+    /// SIGTERM to the stage process (the scheduler stopping it) stops every rank at one iteration;
+    /// rank 0 saves a checkpoint there first, as a single process does.
+    func testSIGTERMStopsEveryRankWithACheckpoint() throws {
+        let (run, process, output) = try startLongRun("stopped")
         kill(process.processIdentifier, SIGTERM)
         let stopped = try outcome(run.store, run: run.run, process: process, output: output)
         XCTAssertEqual(stopped.status, 1, stopped.log)
@@ -253,17 +260,12 @@ final class DataParallelTests: XCTestCase {
     /// The stage process killed (the scheduler gone, SIGKILL): rank 0 notices and the ranks stop
     /// with a checkpoint instead of training on for nobody.
     func testTheRanksStopWithACheckpointWhenTheStageProcessDies() throws {
-        let params = base.merging(["mode": .string("supervised"), "iterations": .int(5000), "metrics_every": .int(5),
-                                   "ranks": .int(2), "mpirun_args": .string("--oversubscribe")]) { $1 }
-        let run = try TrainStageTests.prepare(in: directory, "orphaned", params: params, dataset: SyntheticData.quadrants(count: 64, size: 8))
-        let (process, output) = try start(run.store, run: run.run)
-        var deadline = Date().addingTimeInterval(120)
-        while (try? run.store.metrics(stageRun: run.run))?.isEmpty != false && process.isRunning && Date() < deadline { usleep(10_000) }
+        let (run, process, output) = try startLongRun("orphaned")
         XCTAssertNotNil(rankProcess(1, run: run.run), "rank 1 is running")
         kill(process.processIdentifier, SIGKILL)
         _ = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        deadline = Date().addingTimeInterval(20)
+        let deadline = Date().addingTimeInterval(20)
         while (rankProcess(0, run: run.run) != nil || rankProcess(1, run: run.run) != nil) && Date() < deadline { usleep(50_000) }
         XCTAssertNil(rankProcess(0, run: run.run), "rank 0 outlived the stage process")
         XCTAssertNil(rankProcess(1, run: run.run), "rank 1 outlived the stage process")
