@@ -8,8 +8,8 @@
 //   pipeline     Pipeline (pipeline files, DAG, scheduler) · StageKit (stage runtime) · Report (results page)
 //   method       LZN (latent flows) · NN (modules, networks, optimisers) · Datasets
 //   storage      Store (SQLite content-addressed store) · ArrayFormats (.npy, PNG, gzip, file I/O)
-//   numerics     Engine (tensors, autodiff, kernels, RNG)
-//   system       CBLAS (OpenBLAS + LAPACK) · CSQLite · CZlib · CJPEG
+//   numerics     Engine (tensors, autodiff, kernels, RNG) · DataParallel (collectives over MPI)
+//   system       CBLAS (OpenBLAS + LAPACK) · CSQLite · CZlib · CJPEG · CMPI (Open MPI)
 // Declared dependencies are exactly the modules a target imports.
 import Foundation
 import PackageDescription
@@ -63,10 +63,12 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI"),
         .target(name: "CJPEG", path: "Sources/CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
 
         // Numerics.
         .target(name: "Engine", dependencies: ["CBLAS"], swiftSettings: numericSettings),
+        .target(name: "DataParallel", dependencies: ["Engine", "CMPI"]),
 
         // Storage.
         .target(name: "ArrayFormats", dependencies: ["CZlib"]),
@@ -83,7 +85,7 @@ let package = Package(
         .target(name: "Report", dependencies: ["Store"]),
 
         // Stages.
-        .target(name: "Training", dependencies: ["Engine", "NN", "LZN", "Datasets", "StageKit", "Store", "ArrayFormats"]),
+        .target(name: "Training", dependencies: ["Engine", "NN", "LZN", "Datasets", "StageKit", "Store", "ArrayFormats", "DataParallel"]),
         .target(name: "Evaluation", dependencies: ["Engine", "NN", "LZN", "Datasets", "StageKit", "Store", "ArrayFormats", "CBLAS",
                                                    "Training", "Report"]),
 
@@ -111,7 +113,7 @@ let package = Package(
                                                       "lzn-ingest", "lzn-train", "lzn-latents", "lzn-generate", "lzn-fid", "lzn-probe"]),
         // A small controllable stage the scheduler's end-to-end tests run (built next to lzn-pipe).
         .executableTarget(name: "lzn-stage-fixture", dependencies: ["StageKit", "Store"], path: "Tests/PipelineFixtures/lzn-stage-fixture"),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "LZN", "Datasets", "Store", "StageKit"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "LZN", "Datasets", "Store", "StageKit", "ArrayFormats"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Engine", "NN", "LZN", "Datasets", "Training", "Report",
                                                            "Store", "ArrayFormats", "StageKit"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Store", "TestSupport"]),

@@ -32,7 +32,13 @@ extension Dataset {
     /// Training batch with random horizontal flips (p = 0.5, LZN-ALGORITHM.md §7.1) when the dataset
     /// is `flippable`; the decisions are drawn from `rng` in batch order, so a seed fixes the batch.
     public func fillBatch(_ indices: [Int], into buffer: UnsafeMutableBufferPointer<Float>, randomFlip rng: inout Philox) {
+        fillBatch(indices, rows: indices.indices, into: buffer, randomFlip: &rng)
+    }
+
+    /// Rows `rows` of that batch (one data-parallel rank's part): the flips are drawn for all of
+    /// `indices`, so each row gets the decision the whole batch would give it.
+    public func fillBatch(_ indices: [Int], rows: Range<Int>, into buffer: UnsafeMutableBufferPointer<Float>, randomFlip rng: inout Philox) {
         let flips = flippable ? indices.map { _ in rng.uniform() < 0.5 } : nil
-        fillBatch(indices, into: buffer, flips: flips)
+        fillBatch(Array(indices[rows]), into: buffer, flips: flips.map { Array($0[rows]) })
     }
 }

@@ -44,23 +44,33 @@ public struct TwoViewAugmentation: Equatable, Codable, Sendable {
     /// seed alone, whatever the thread count, and the two views of a sample are independent.
     public func fillTwoViews(of dataset: Dataset, _ indices: [Int], rng: inout Philox,
                              view0: UnsafeMutableBufferPointer<Float>, view1: UnsafeMutableBufferPointer<Float>) {
+        fillTwoViews(of: dataset, indices, rows: indices.indices, rng: &rng, view0: view0, view1: view1)
+    }
+
+    /// Only samples `rows` of `indices` (one data-parallel rank's part of the batch), each exactly
+    /// as the whole batch would augment it; the buffers hold `rows.count` views each.
+    public func fillTwoViews(of dataset: Dataset, _ indices: [Int], rows: Range<Int>, rng: inout Philox,
+                             view0: UnsafeMutableBufferPointer<Float>, view1: UnsafeMutableBufferPointer<Float>) {
         let viewSize = dataset.channels * outputSize * outputSize
-        precondition(view0.count == indices.count * viewSize && view1.count == indices.count * viewSize,
-                     "fillTwoViews: each view buffer needs \(indices.count * viewSize) floats")
+        precondition(rows.lowerBound >= 0 && rows.upperBound <= indices.count, "fillTwoViews: rows \(rows) of \(indices.count)")
+        precondition(view0.count == rows.count * viewSize && view1.count == rows.count * viewSize,
+                     "fillTwoViews: each view buffer needs \(rows.count * viewSize) floats")
         let key = UInt64(rng.nextUInt32()) << 32 | UInt64(rng.nextUInt32())
         let outputs = [view0.baseAddress!, view1.baseAddress!]
         dataset.images.withUnsafeBufferPointer { src in
             let s = src.baseAddress!
-            Parallel.ranges(indices.count * 2, grain: 16) { range in
+            Parallel.ranges(rows.count * 2, grain: 16) { range in
                 let work = AugmentationWorkspace()
-                for job in range {
+                for localJob in range {
+                    // The job number (the view's generator) counts from the whole batch's first sample.
+                    let job = localJob + 2 * rows.lowerBound
                     let (k, v) = (job / 2, job % 2)
                     let index = indices[k]
                     precondition(index >= 0 && index < dataset.count, "fillTwoViews: index \(index) outside 0..<\(dataset.count)")
                     var viewRNG = Philox(seed: key, stream: UInt64(job))
                     augment(s + index * dataset.imageByteCount, channels: dataset.channels, height: dataset.height,
                             width: dataset.width, flippable: dataset.flippable, rng: &viewRNG, workspace: work,
-                            into: outputs[v] + k * viewSize)
+                            into: outputs[v] + (k - rows.lowerBound) * viewSize)
                 }
             }
         }

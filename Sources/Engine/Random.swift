@@ -69,45 +69,56 @@ public struct Philox: Codable, Equatable {
     /// Fills with N(0, std²) draws. Starts at the next block boundary; each block of four words
     /// gives four normals (two Box-Muller pairs).
     public mutating func fillNormal(_ buffer: UnsafeMutableBufferPointer<Float>, std: Float = 1) {
-        guard let out = buffer.baseAddress, !buffer.isEmpty else { return }
-        let n = buffer.count
-        let first = alignToBlock()
-        let blocks = (n + 3) / 4
-        let generator = self
-        Parallel.ranges(blocks, grain: 2048) { range in
-            for block in range {
-                let w = generator.philoxBlock(first + UInt64(block))
-                let r0 = std * boxMullerRadius(w[0]), a0 = 2 * Float.pi * unitFloat(w[1])
-                let r1 = std * boxMullerRadius(w[2]), a1 = 2 * Float.pi * unitFloat(w[3])
-                let values = (r0 * cos(a0), r0 * sin(a0), r1 * cos(a1), r1 * sin(a1))
-                let base = block * 4
-                out[base] = values.0
-                if base + 1 < n { out[base + 1] = values.1 }
-                if base + 2 < n { out[base + 2] = values.2 }
-                if base + 3 < n { out[base + 3] = values.3 }
-            }
+        fillNormal(buffer, std: std, slice: 0..<buffer.count, of: buffer.count)
+    }
+
+    /// Writes values `slice` of what `fillNormal` of `total` values would draw into `buffer`
+    /// (`slice.count` floats) and advances as that whole fill would: one data-parallel rank's rows
+    /// of a batch-wide draw, without drawing the other ranks' rows.
+    public mutating func fillNormal(_ buffer: UnsafeMutableBufferPointer<Float>, std: Float = 1, slice: Range<Int>, of total: Int) {
+        fillBlocks(buffer, slice: slice, of: total, grain: 2048) { w in
+            let r0 = std * boxMullerRadius(w[0]), a0 = 2 * Float.pi * unitFloat(w[1])
+            let r1 = std * boxMullerRadius(w[2]), a1 = 2 * Float.pi * unitFloat(w[3])
+            return SIMD4(r0 * cos(a0), r0 * sin(a0), r1 * cos(a1), r1 * sin(a1))
         }
-        position = (first + UInt64(blocks)) << 2
     }
 
     /// Fills with uniform draws in [low, high). Starts at the next block boundary, one word per value.
     public mutating func fillUniform(_ buffer: UnsafeMutableBufferPointer<Float>, low: Float, high: Float) {
-        guard let out = buffer.baseAddress, !buffer.isEmpty else { return }
-        let n = buffer.count
-        let first = alignToBlock()
-        let blocks = (n + 3) / 4
-        let generator = self
+        fillUniform(buffer, low: low, high: high, slice: 0..<buffer.count, of: buffer.count)
+    }
+
+    /// Values `slice` of what `fillUniform` of `total` values would draw (see the sliced `fillNormal`).
+    public mutating func fillUniform(_ buffer: UnsafeMutableBufferPointer<Float>, low: Float, high: Float, slice: Range<Int>, of total: Int) {
         let scale = high - low
-        Parallel.ranges(blocks, grain: 4096) { range in
+        fillBlocks(buffer, slice: slice, of: total, grain: 4096) { w in
+            SIMD4(low + scale * unitFloat(w[0]), low + scale * unitFloat(w[1]),
+                  low + scale * unitFloat(w[2]), low + scale * unitFloat(w[3]))
+        }
+    }
+
+    /// The bulk fills: value i of a `total`-value fill is lane i mod 4 of `values(block i / 4)`,
+    /// blocks counted from the next whole unused one; only `slice` is computed and written, and the
+    /// generator ends after the whole fill's blocks.
+    @inline(__always)
+    private mutating func fillBlocks(_ buffer: UnsafeMutableBufferPointer<Float>, slice: Range<Int>, of total: Int, grain: Int,
+                                     _ values: (SIMD4<UInt32>) -> SIMD4<Float>) {
+        precondition(slice.lowerBound >= 0 && slice.upperBound <= total && buffer.count == slice.count,
+                     "Philox fill: slice \(slice) of \(total) values into \(buffer.count) floats")
+        guard total > 0 else { return }
+        let first = alignToBlock()
+        position = (first + UInt64((total + 3) / 4)) << 2
+        guard let out = buffer.baseAddress, !buffer.isEmpty else { return }
+        let (start, end) = (slice.lowerBound, slice.upperBound)
+        let firstBlock = start / 4, blocks = (end + 3) / 4 - firstBlock
+        let generator = self
+        Parallel.ranges(blocks, grain: grain) { range in
             for block in range {
-                let w = generator.philoxBlock(first + UInt64(block))
-                let base = block * 4
-                for lane in 0..<min(4, n - base) {
-                    out[base + lane] = low + scale * unitFloat(w[lane])
-                }
+                let drawn = values(generator.philoxBlock(first + UInt64(firstBlock + block)))
+                let base = (firstBlock + block) * 4
+                for lane in 0..<4 where (start..<end).contains(base + lane) { out[base + lane - start] = drawn[lane] }
             }
         }
-        position = (first + UInt64(blocks)) << 2
     }
 
     /// A uniformly random permutation of 0..<n (Fisher-Yates).

@@ -70,6 +70,17 @@ public final class Tensor {
         return t
     }
 
+    /// Rows `rows` of `Tensor.normal` of a `total`-row batch (`shape[0] == rows.count`), drawn
+    /// without the other rows; `rng` ends where the whole batch's draw would leave it.
+    public static func normal(_ shape: [Int], std: Float = 1, rng: inout Philox, rows: Range<Int>, of total: Int) -> Tensor {
+        precondition(shape.first == rows.count, "Tensor.normal: shape \(shape) for rows \(rows)")
+        let t = Tensor(uninitializedShape: shape)
+        let perRow = rows.isEmpty ? 0 : t.count / rows.count
+        rng.fillNormal(UnsafeMutableBufferPointer(start: t.data, count: t.count), std: std,
+                       slice: (rows.lowerBound * perRow)..<(rows.upperBound * perRow), of: total * perRow)
+        return t
+    }
+
     public static func uniform(_ shape: [Int], low: Float, high: Float, rng: inout Philox) -> Tensor {
         let t = Tensor(uninitializedShape: shape)
         rng.fillUniform(UnsafeMutableBufferPointer(start: t.data, count: t.count), low: low, high: high)

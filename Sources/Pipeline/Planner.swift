@@ -110,8 +110,7 @@ public struct Planner {
             if forced.contains(stage.name) { reasons.insert(.forced, at: 0) }
             return StagePlan(stage: stage.name, action: .run, reasons: reasons, signature: nil, outputs: nil)
         }
-        let signature = StageSignature(executable: stage.description.name, version: stage.description.version,
-                                       params: stage.params, inputs: inputs).digest
+        let signature = StageSignature(stage.description, params: stage.params, inputs: inputs).digest
         if forced.contains(stage.name) {
             return StagePlan(stage: stage.name, action: .run, reasons: [.forced] + reasons, signature: signature, outputs: nil)
         }

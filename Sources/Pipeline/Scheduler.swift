@@ -154,8 +154,7 @@ public final class Scheduler {
     }
 
     private func launch(_ stage: ResolvedStage, plan: StagePlan, inputs: [String: String], pipelineRun: Int64) throws -> Launched {
-        let signature = plan.signature ?? StageSignature(executable: stage.description.name, version: stage.description.version,
-                                                         params: stage.params, inputs: inputs).digest
+        let signature = plan.signature ?? StageSignature(stage.description, params: stage.params, inputs: inputs).digest
         let id = try store.beginStageRun(stage: stage.name, signature: signature, params: ParamValue.json(stage.params),
                                          inputs: try artifactIDs(inputs), pipelineRun: pipelineRun)
         let why = plan.reasons.map(\.description).joined(separator: "; ")

@@ -19,18 +19,7 @@ public enum StageRunner {
     /// Pipeline mode: the scheduler created stage run `id` (status running, params, inputs);
     /// read them, run, and commit outputs + metrics in one transaction (status succeeded).
     public static func runRecorded(_ stage: Stage, store: Store, stageRun id: Int64) throws {
-        let name = stage.description.name
-        guard let record = try store.stageRun(id) else {
-            throw StageError.stageRunNotRunnable(stage: name, id: id, reason: "does not exist in \(store.path)")
-        }
-        guard record.status == .running else {
-            throw StageError.stageRunNotRunnable(stage: record.stage, id: id, reason: "is \(record.status.rawValue), not running")
-        }
-        guard let given = ParamValue.params(from: record.params, typedBy: stage.description) else {
-            throw StageError.stageRunNotRunnable(stage: record.stage, id: id, reason: "has unreadable params \(record.params.text)")
-        }
-        try execute(stage, store: store, stageName: record.stage, stageRunID: id, signature: record.signature,
-                    params: given, inputIDs: try store.stageInputs(id))
+        try runAndCommit(stage, context: try recordedContext(stage, store: store, stageRun: id))
     }
 
     /// Standalone mode (e.g. `lzn-ingest --store PATH --format ...`): records a stage run of its
@@ -47,8 +36,7 @@ public enum StageRunner {
         case .success(let p): params = p
         case .failure(let list): throw StageError.badParams(stage: name, list)
         }
-        let signature = StageSignature(executable: d.name, version: d.version, params: params,
-                                       inputs: inputs.mapValues(\.hex)).digest
+        let signature = StageSignature(d, params: params, inputs: inputs.mapValues(\.hex)).digest
         if reuse, let done = try store.findSucceededStageRun(stage: name, signature: signature) {
             return try store.stageOutputs(done.id).mapValues { try store.artifact($0) }
         }
@@ -63,8 +51,48 @@ public enum StageRunner {
         return try store.stageOutputs(id).mapValues { try store.artifact($0) }
     }
 
+    /// A context for a helper process of the running stage run `id`, e.g. rank 0 of an MPI job the
+    /// stage launched: the run's parameters, inputs, signature and resume name, and the store for
+    /// checkpoints and `recordNow` metrics. Nothing else it collects is committed: outputs and final
+    /// metrics go back to the stage's own process, which registers them.
+    public static func helperContext(_ stage: Stage, store: Store, stageRun id: Int64) throws -> StageContext {
+        try recordedContext(stage, store: store, stageRun: id)
+    }
+
+    /// The context of stage run `id` as the scheduler recorded it (status running, params, inputs).
+    private static func recordedContext(_ stage: Stage, store: Store, stageRun id: Int64) throws -> StageContext {
+        let name = stage.description.name
+        guard let record = try store.stageRun(id) else {
+            throw StageError.stageRunNotRunnable(stage: name, id: id, reason: "does not exist in \(store.path)")
+        }
+        guard record.status == .running else {
+            throw StageError.stageRunNotRunnable(stage: record.stage, id: id, reason: "is \(record.status.rawValue), not running")
+        }
+        guard let given = ParamValue.params(from: record.params, typedBy: stage.description) else {
+            throw StageError.stageRunNotRunnable(stage: record.stage, id: id, reason: "has unreadable params \(record.params.text)")
+        }
+        return try context(stage, store: store, stageName: record.stage, stageRunID: id, signature: record.signature,
+                           params: given, inputIDs: try store.stageInputs(id))
+    }
+
     static func execute(_ stage: Stage, store: Store, stageName: String, stageRunID: Int64, signature: String,
                         params given: [String: ParamValue], inputIDs: [String: ArtifactID]) throws {
+        try runAndCommit(stage, context: try context(stage, store: store, stageName: stageName, stageRunID: stageRunID,
+                                                     signature: signature, params: given, inputIDs: inputIDs))
+    }
+
+    /// Runs the stage, then commits its outputs and metrics in one transaction.
+    private static func runAndCommit(_ stage: Stage, context: StageContext) throws {
+        try stage.run(context)
+        let missing = stage.description.outputs.map(\.name).filter { context.outputs[$0] == nil }
+        guard missing.isEmpty else { throw StageError.missingOutputs(stage: context.stageName, outputs: missing) }
+        try context.store.commitStageOutputs(stageRun: context.stageRunID, outputs: context.outputs.mapValues(\.id),
+                                             metrics: context.metrics, discardingScratch: context.resumeName)
+    }
+
+    /// The run's context: parameters resolved and inputs checked against the description.
+    static func context(_ stage: Stage, store: Store, stageName: String, stageRunID: Int64, signature: String,
+                        params given: [String: ParamValue], inputIDs: [String: ArtifactID]) throws -> StageContext {
         let d = stage.description
         let params: [String: ParamValue]
         switch d.resolveParams(given) {
@@ -84,13 +112,8 @@ public enum StageRunner {
         for spec in d.inputs where !spec.optional && inputs[spec.name] == nil {
             throw StageError.missingInput(stage: stageName, input: spec.name)
         }
-        let context = StageContext(store: store, description: d, stageName: stageName, stageRunID: stageRunID,
-                                   signature: signature, params: StageParams(params), inputs: inputs,
-                                   progress: ProgressReporter())
-        try stage.run(context)
-        let missing = d.outputs.map(\.name).filter { context.outputs[$0] == nil }
-        guard missing.isEmpty else { throw StageError.missingOutputs(stage: stageName, outputs: missing) }
-        try store.commitStageOutputs(stageRun: stageRunID, outputs: context.outputs.mapValues(\.id), metrics: context.metrics,
-                                     discardingScratch: context.resumeName)
+        return StageContext(store: store, description: d, stageName: stageName, stageRunID: stageRunID,
+                            signature: signature, params: StageParams(params), inputs: inputs,
+                            progress: ProgressReporter())
     }
 }

@@ -63,7 +63,21 @@ public final class StageContext {
     /// It contains the signature, so only a run of exactly the same computation (same code
     /// version, parameters and inputs) finds it: save checkpoints with `saveResumeState`, and after
     /// an interruption the rerun resumes from `latestResumeArtifact()`.
-    public var resumeName: String { "resume/\(description.name)/\(signature)" }
+    public var resumeName: String {
+        Self.resumeName(description, signature: signature, params: params.values, inputs: inputs.mapValues(\.id.hex))
+    }
+
+    /// "resume/<stage>/<key>" with the signature as the key, or, for a stage with launcher
+    /// parameters, the digest of the signature without them (so e.g. a training run interrupted on
+    /// 2 MPI ranks resumes on 4). `inputs` are artifact ids (hex).
+    public static func resumeName(_ description: StageDescription, signature: String, params: [String: ParamValue],
+                                  inputs: [String: String]) -> String {
+        // With the launcher parameters at their defaults this is the signature itself.
+        let key = description.launcherParams.isEmpty ? signature
+            : StageSignature(executable: description.name, version: description.version,
+                             params: description.signatureParams(params, droppingAllLauncherParams: true), inputs: inputs).digest
+        return "resume/\(description.name)/\(key)"
+    }
 
     /// Saves intermediate state under `resumeName` through `save`, then drops the earlier states
     /// there (the save is committed first, so a crash in between keeps one). When the run succeeds,

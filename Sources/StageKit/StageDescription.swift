@@ -97,11 +97,36 @@ public struct StageDescription: Codable, Equatable, Sendable {
     public var params: [ParamSpec]
     public var inputs: [ArtifactSpec]
     public var outputs: [ArtifactSpec]
+    /// Parameters that say how to run, not what to compute beyond floating-point summation order
+    /// (e.g. the number of MPI ranks). They are part of the signature where they differ from their
+    /// defaults (so adding one keeps the signatures of earlier runs), and the resume state
+    /// (`StageContext.resumeName`) is shared across their values, so an interrupted run can go on
+    /// with other values.
+    public var launcherParams: [String] = []
+
+    enum CodingKeys: String, CodingKey { case name, version, summary, params, inputs, outputs, launcherParams }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(name: try c.decode(String.self, forKey: .name), version: try c.decode(String.self, forKey: .version),
+                  summary: try c.decode(String.self, forKey: .summary), params: try c.decode([ParamSpec].self, forKey: .params),
+                  inputs: try c.decode([ArtifactSpec].self, forKey: .inputs), outputs: try c.decode([ArtifactSpec].self, forKey: .outputs),
+                  launcherParams: try c.decodeIfPresent([String].self, forKey: .launcherParams) ?? [])
+    }
+
+    /// `params` without the launcher parameters that have their default values (what the
+    /// signature hashes), or without any launcher parameter (`all`; what the resume name hashes).
+    public func signatureParams(_ params: [String: ParamValue], droppingAllLauncherParams all: Bool = false) -> [String: ParamValue] {
+        params.filter { name, value in
+            !(launcherParams.contains(name) && (all || param(name)?.defaultValue == value))
+        }
+    }
 
     public init(name: String, version: String, summary: String, params: [ParamSpec],
-                inputs: [ArtifactSpec], outputs: [ArtifactSpec]) {
+                inputs: [ArtifactSpec], outputs: [ArtifactSpec], launcherParams: [String] = []) {
         self.name = name; self.version = version; self.summary = summary
         self.params = params; self.inputs = inputs; self.outputs = outputs
+        self.launcherParams = launcherParams
     }
 
     public var identity: String { "\(name)@\(version)" }
@@ -140,6 +165,7 @@ public struct StageDescription: Codable, Equatable, Sendable {
             found.append("\(name): artifact '\(a.name)' has kind '\(a.kind)', not one of the store's: \(ArtifactKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         if outputs.contains(where: \.optional) { found.append("\(name): outputs cannot be optional") }
+        for p in launcherParams where param(p) == nil { found.append("\(name): launcher parameter '\(p)' is not declared") }
         return found
     }
 

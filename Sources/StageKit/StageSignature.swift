@@ -16,6 +16,13 @@ public struct StageSignature: Equatable, Sendable {
         self.executable = executable; self.version = version; self.params = params; self.inputs = inputs
     }
 
+    /// The signature of running `description` with `params` (all declared, resolved) on `inputs`
+    /// (artifact ids): launcher parameters count only where they differ from their defaults.
+    public init(_ description: StageDescription, params: [String: ParamValue], inputs: [String: String]) {
+        self.init(executable: description.name, version: description.version,
+                  params: description.signatureParams(params), inputs: inputs)
+    }
+
     /// The exact bytes that are hashed.
     public var canonicalText: String {
         CanonicalJSON.object([

@@ -12,14 +12,15 @@ struct ContrastiveObjective: TrainingObjective {
     let dataset: Dataset
     let augmentation: TwoViewAugmentation
 
-    func loss(indices: [Int], randomness: IterationRandomness, diagnostics: Bool) throws -> ObjectiveOutput {
-        let batch = indices.count
+    func loss(indices: [Int], randomness: IterationRandomness, diagnostics: Bool, shard: BatchShard) throws -> ObjectiveOutput {
+        let batch = indices.count, local = shard.rows.count
         var augmentationRNG = randomness.augmentation
-        let (view0, view1) = augmentation.views(of: dataset, indices, rng: &augmentationRNG)
-        // Both views through the encoder in one pass (GroupNorm is per sample, so nothing mixes).
+        let (view0, view1) = augmentation.views(of: dataset, indices, rows: shard.rows, rng: &augmentationRNG)
+        // Both views through the encoder in one pass (GroupNorm is per sample, so nothing mixes);
+        // the flows then run on the whole batch's anchors, gathered from every rank.
         let anchors = networks.encoder!(concat([view0, view1], axis: 0))
-        let anchors0 = anchors.sliced(axis: 0, range: 0..<batch)
-        let anchors1 = anchors.sliced(axis: 0, range: batch..<(2 * batch))
+        let anchors0 = shard.gather(anchors.sliced(axis: 0, range: 0..<local))
+        let anchors1 = shard.gather(anchors.sliced(axis: 0, range: local..<(2 * local)))
         var priorRNG = randomness.prior
         let prior = Tensor.normal([batch, config.latentDim], rng: &priorRNG)
         let latents = try lznLatents(anchors: anchors0, prior: prior, solver: .euler, steps: config.latentSteps,
@@ -31,6 +32,6 @@ struct ContrastiveObjective: TrainingObjective {
         terms["prob_loss"] = Double(diagnosticsValues.probabilityLoss)
         terms["assignment_acc"] = Double(diagnosticsValues.assignmentAccuracy)
         terms["ode_error"] = Double(diagnosticsValues.odeError)
-        return ObjectiveOutput(loss: loss, terms: terms)
+        return ObjectiveOutput(loss: shard.replicated(loss), terms: terms)
     }
 }

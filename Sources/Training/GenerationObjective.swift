@@ -13,50 +13,56 @@ struct GenerationObjective: TrainingObjective {
     let networks: Networks
     let dataset: Dataset
 
-    func loss(indices: [Int], randomness: IterationRandomness, diagnostics: Bool) throws -> ObjectiveOutput {
+    func loss(indices: [Int], randomness: IterationRandomness, diagnostics: Bool, shard: BatchShard) throws -> ObjectiveOutput {
         let decoder = networks.decoder!
-        let batch = indices.count
+        let batch = indices.count, rows = shard.rows
         var flips = randomness.flips
-        let x1 = dataset.batch(indices, randomFlip: &flips)
+        let x1 = dataset.batch(indices, rows: rows, randomFlip: &flips)
         var terms: [String: Double] = [:]
 
-        var latent: Tensor?
+        // The latents of the whole batch (every rank runs the flow on the gathered anchors) and this rank's rows.
+        var latents: Tensor?, latent: Tensor?
         if config.latent == .lzn {
-            let anchors = networks.encoder!(x1)
+            let anchors = shard.gather(networks.encoder!(x1))
             var priorRNG = randomness.prior
             let prior = Tensor.normal([batch, config.latentDim], rng: &priorRNG)
-            latent = try lznLatents(anchors: anchors, prior: prior, solver: .dpmSolver(order: 3), steps: config.latentSteps)
+            latents = try lznLatents(anchors: anchors, prior: prior, solver: .dpmSolver(order: 3), steps: config.latentSteps)
+            latent = latents.map(shard.localRows)
         }
 
         // Image flow (τ = 0 noise, τ = 1 image): τ ~ U[1e-3, 1), x_τ = τ·x1 + (1 − τ)·x0.
         var timeRNG = randomness.times, noiseRNG = randomness.noise, dropoutRNG = randomness.dropout
-        let tau = Tensor.uniform([batch], low: 1e-3, high: 1, rng: &timeRNG)
-        let x0 = Tensor.normal(x1.shape, rng: &noiseRNG)
-        let tauImage = tau.reshaped([batch, 1, 1, 1])
+        let tau = shard.localRows(Tensor.uniform([batch], low: 1e-3, high: 1, rng: &timeRNG))
+        let x0 = Tensor.normal(x1.shape, rng: &noiseRNG, rows: rows, of: batch)
+        let tauImage = tau.reshaped([rows.count, 1, 1, 1])
         let xt = tauImage * x1 + (1 - tauImage) * x0
         let labels = config.conditional ? indices.map { dataset.labels![$0] } : []
-        let oneHot = config.conditional ? dataset.oneHotLabels(indices, classCount: config.classCount) : nil
-        let velocity = decoder(xt: xt, tau: tau, latent: latent, labelsOneHot: oneHot, rng: &dropoutRNG)
-        let reconstruction = mseLoss(velocity, x1 - x0)
-        terms["recon_loss"] = Double(reconstruction.scalar)
+        let oneHot = config.conditional ? dataset.oneHotLabels(Array(indices[rows]), classCount: config.classCount) : nil
+        let velocity = withBatchRows(rows, of: batch) {
+            decoder(xt: xt, tau: tau, latent: latent, labelsOneHot: oneHot, rng: &dropoutRNG)
+        }
+        let reconstruction = shard.shareOfMean(mseLoss(velocity, x1 - x0))
         var total = reconstruction
 
-        if config.conditional, let latent {
+        if config.conditional, let latents {
+            // The label flow and its class weights follow the whole batch.
             let anchors = networks.labelAnchors!.weight
             let weights: [Float]? = config.classWeights ? try classWeights(labels: labels, classCount: config.classCount) : nil
-            let label = try labelLoss(latents: latent, labelAnchors: anchors, labels: labels, weights: weights,
+            let label = try labelLoss(latents: latents, labelAnchors: anchors, labels: labels, weights: weights,
                                       steps: config.labelSteps, cutoff: config.cutoff, form: config.labelLoss)
             terms["label_loss"] = Double(label.scalar)
-            total = total + label * Float(config.labelLossWeight)
+            total = total + shard.replicated(label * Float(config.labelLossWeight))
             if diagnostics {
                 let predicted = try classifyLatents(
-                    latents: FlowMatrix(rows: batch, columns: config.latentDim, values: latent.values),
+                    latents: FlowMatrix(rows: batch, columns: config.latentDim, values: latents.values),
                     labelAnchors: FlowMatrix(rows: config.classCount, columns: config.latentDim, values: anchors.values),
                     weights: weights, steps: config.labelSteps)
                 terms["label_accuracy"] = Double(zip(predicted, labels).filter { $0 == $1 }.count) / Double(batch)
             }
         }
-        terms["loss"] = Double(total.scalar)
+        let sums = shard.sum([Double(reconstruction.scalar), Double(total.scalar)])
+        terms["recon_loss"] = sums[0]
+        terms["loss"] = sums[1]
         return ObjectiveOutput(loss: total, terms: terms)
     }
 }

@@ -10,12 +10,18 @@ struct SimCLRObjective: TrainingObjective {
     let dataset: Dataset
     let augmentation: TwoViewAugmentation
 
-    func loss(indices: [Int], randomness: IterationRandomness, diagnostics: Bool) throws -> ObjectiveOutput {
+    func loss(indices: [Int], randomness: IterationRandomness, diagnostics: Bool, shard: BatchShard) throws -> ObjectiveOutput {
+        let local = shard.rows.count
         var augmentationRNG = randomness.augmentation
-        let (view0, view1) = augmentation.views(of: dataset, indices, rng: &augmentationRNG)
-        let projections = networks.encoder!(concat([view0, view1], axis: 0))
+        let (view0, view1) = augmentation.views(of: dataset, indices, rows: shard.rows, rng: &augmentationRNG)
+        var projections = networks.encoder!(concat([view0, view1], axis: 0))
+        if !shard.isWhole {
+            // Every rank's projections are the negatives: [view 0 of the batch; view 1 of the batch].
+            projections = concat([shard.gather(projections.sliced(axis: 0, range: 0..<local)),
+                                  shard.gather(projections.sliced(axis: 0, range: local..<(2 * local)))], axis: 0)
+        }
         let (loss, accuracy) = ntXentLoss(projections, temperature: Float(config.temperature))
-        return ObjectiveOutput(loss: loss, terms: [
+        return ObjectiveOutput(loss: shard.replicated(loss), terms: [
             "loss": Double(loss.scalar), "nt_xent_loss": Double(loss.scalar), "positive_accuracy": accuracy,
         ])
     }

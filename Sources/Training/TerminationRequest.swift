@@ -7,18 +7,22 @@ import Foundation
 final class TerminationRequest: @unchecked Sendable {
     private let lock = NSLock()
     private var requested = false
-    private var source: DispatchSourceSignal?
+    private var sources: [DispatchSourceSignal] = []
 
-    /// Starts catching SIGTERM for the rest of the process.
-    func install() {
-        signal(SIGTERM, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
-        source.setEventHandler { [weak self] in self?.raise() }
-        source.resume()
-        self.source = source
+    /// Starts catching `signals` (SIGTERM; an MPI rank also SIGUSR1, which mpirun forwards to every
+    /// rank) for the rest of the process.
+    func install(signals: [Int32] = [SIGTERM]) {
+        for number in signals {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [weak self] in self?.request() }
+            source.resume()
+            sources.append(source)
+        }
     }
 
-    private func raise() {
+    /// Asks the training loop to stop, as the signals do.
+    func request() {
         lock.lock(); defer { lock.unlock() }
         requested = true
     }

@@ -1,3 +1,4 @@
+import DataParallel
 import Datasets
 import Dispatch
 import Engine
@@ -14,6 +15,8 @@ public struct StepReport {
     public var gradientNorm: Double
     public var learningRateFactor: Double
     public var seconds: Double
+    /// Of `seconds`, the time spent in collectives (0 for one process).
+    public var communicationSeconds: Double = 0
 }
 
 /// The machinery shared by all trainers (LZN-ALGORITHM §3.1): the epoch data order, Adam with one
@@ -21,10 +24,16 @@ public struct StepReport {
 /// num-updates rule, freezing parts at their iteration budgets, and skipping non-finite steps.
 /// Checkpoints capture everything, so `restore` + the remaining steps reproduce an uninterrupted run
 /// bit for bit (same thread count).
+///
+/// Data parallel (`communicator` of several ranks, `BatchShard`): every rank holds the whole
+/// dataset and the same weights, computes its rows of the global batch, and the gradients are
+/// summed over the ranks before the identical clip/Adam/EMA update on every rank. A checkpoint
+/// does not depend on the number of ranks.
 public final class Trainer {
     public let config: TrainingConfig
     public let networks: Networks
     public let dataset: Dataset
+    public let shard: BatchShard
     let optimizer: Adam
     let emas: [ModelPart: EMA]
     let objective: TrainingObjective
@@ -38,7 +47,7 @@ public final class Trainer {
     /// Seconds spent in training steps so far, across resumes (the time a report puts beside a score).
     public private(set) var trainingSeconds = 0.0
 
-    public init(config: TrainingConfig, dataset: Dataset) throws {
+    public init(config: TrainingConfig, dataset: Dataset, communicator: Communicator = SingleProcess()) throws {
         let config = config.resolved()
         let problems = config.problems(labelled: dataset.labels != nil, datasetCount: dataset.count)
         guard problems.isEmpty else { throw TrainingError.badConfiguration(problems) }
@@ -49,6 +58,7 @@ public final class Trainer {
         }
         self.config = config
         self.dataset = dataset
+        shard = try BatchShard(communicator: communicator, batch: config.batch)
         let networks = try Networks(config: config)
         self.networks = networks
         let parts = networks.parts
@@ -98,6 +108,13 @@ public final class Trainer {
     /// Runs iteration `iteration` and advances the counter.
     @discardableResult
     public func step(diagnostics: Bool = false) throws -> StepReport {
+        let communication = shard.communicator.communicationSeconds
+        var report = try runStep(diagnostics: diagnostics)
+        report.communicationSeconds = shard.communicator.communicationSeconds - communication
+        return report
+    }
+
+    private func runStep(diagnostics: Bool) throws -> StepReport {
         precondition(!finished, "Trainer.step: training already finished at \(iteration) iterations")
         let start = DispatchTime.now().uptimeNanoseconds
         applyFreezing()
@@ -109,14 +126,16 @@ public final class Trainer {
         defer { iteration += 1 }
         let output: ObjectiveOutput
         do {
-            output = try objective.loss(indices: indices, randomness: randomness, diagnostics: diagnostics)
+            // The flows run on the same gathered anchors on every rank, so all ranks throw together.
+            output = try objective.loss(indices: indices, randomness: randomness, diagnostics: diagnostics, shard: shard)
         } catch LatentFlowError.nonFinite {
             skippedSteps += 1
             report.seconds = elapsed(since: start)
             return report
         }
         report.terms = output.terms
-        guard output.loss.allFinite else {
+        // Ranks decide together: the whole batch's loss (the same on every rank) is finite or not.
+        guard shard.isWhole ? output.loss.allFinite : output.terms["loss"]?.isFinite == true else {
             skippedSteps += 1
             report.seconds = elapsed(since: start)
             return report
@@ -124,6 +143,7 @@ public final class Trainer {
         let parameters = trainableParameters
         for parameter in parameters { parameter.zeroGrad() }
         output.loss.backward()
+        shard.communicator.allreduceSum(parameters.compactMap(\.grad))
         let norm = clipGradNorm(parameters, maxNorm: Float(config.clipNorm))
         report.gradientNorm = Double(norm)
         if norm.isFinite {

@@ -12,8 +12,12 @@ public struct ObjectiveOutput {
 /// One trainer's per-iteration computation (§3.2–3.3 and the baselines): from the batch's sample
 /// indices and the iteration's generators to a differentiable loss. `diagnostics` asks for the
 /// extra no-gradient values (accuracies) that are only logged every few iterations.
+///
+/// `indices` is the whole (global) batch; `shard` says which rows this process computes. The
+/// returned `loss` is this rank's share (the ranks' losses sum to the single-process loss), the
+/// `terms` are the values for the whole batch, the same on every rank.
 protocol TrainingObjective {
-    func loss(indices: [Int], randomness: IterationRandomness, diagnostics: Bool) throws -> ObjectiveOutput
+    func loss(indices: [Int], randomness: IterationRandomness, diagnostics: Bool, shard: BatchShard) throws -> ObjectiveOutput
 }
 
 extension Dataset {

@@ -24,6 +24,16 @@ final class BatchesTests: XCTestCase {
         XCTAssertEqual(batch([1], flips: [true]), expected)
     }
 
+    /// One data-parallel rank's rows get the flips the whole batch draws for them.
+    func testRowsOfARandomlyFlippedBatchAreThoseRowsOfTheWholeBatch() {
+        let indices = (0..<40).map { $0 % 3 }
+        var whole = Philox(seed: 8), part = Philox(seed: 8)
+        let all = dataset.batch(indices, randomFlip: &whole).values
+        let rows = dataset.batch(indices, rows: 10..<30, randomFlip: &part).values
+        XCTAssertEqual(rows, Array(all[60..<180]))
+        XCTAssertEqual(part, whole)
+    }
+
     func testRandomFlipIsSeededAndOffForUnflippableData() {
         let indices = Array(repeating: 1, count: 64)
         func run(_ data: Dataset, seed: UInt64) -> [Float] {

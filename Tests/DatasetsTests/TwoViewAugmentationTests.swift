@@ -43,6 +43,19 @@ final class TwoViewAugmentationTests: XCTestCase {
         }
     }
 
+    /// One data-parallel rank's rows are those rows of the whole batch's views.
+    func testRowsOfTheViewsAreThoseRowsOfTheWholeBatchsViews() {
+        let data = dataset(channels: 3)
+        let aug = TwoViewAugmentation(outputSize: 12)
+        let indices = [0, 3, 5, 1, 2, 4, 0, 5]
+        var whole = Philox(seed: 2), part = Philox(seed: 2)
+        let (a0, a1) = aug.views(of: data, indices, rng: &whole)
+        let (b0, b1) = aug.views(of: data, indices, rows: 3..<7, rng: &part)
+        XCTAssertEqual(b0.values, a0.sliced(axis: 0, range: 3..<7).values)
+        XCTAssertEqual(b1.values, a1.sliced(axis: 0, range: 3..<7).values)
+        XCTAssertEqual(part, whole)
+    }
+
     func testViewsDiffer() {
         let data = dataset(channels: 3)
         let aug = TwoViewAugmentation(outputSize: 16)

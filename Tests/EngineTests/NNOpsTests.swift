@@ -74,6 +74,18 @@ final class NNOpsTests: XCTestCase {
         assertGradientsMatch([q, k, v], "scaledDotProductAttention") { scaledDotProductAttention(q: q, k: k, v: v) }
     }
 
+    func testDropoutInsideBatchRowsKeepsThoseRowsOfTheWholeBatchMask() {
+        let x = Tensor.normal([6, 3, 5], rng: &Self.dropoutData)
+        var whole = Philox(seed: 21)
+        let all = dropout(x, p: 0.4, rng: &whole, training: true).values
+        var part = Philox(seed: 21)
+        let rows = withBatchRows(2..<5, of: 6) { dropout(x.sliced(axis: 0, range: 2..<5), p: 0.4, rng: &part, training: true) }
+        XCTAssertEqual(rows.values, Array(all[30..<75]))
+        XCTAssertEqual(part, whole, "the whole batch's draws")
+    }
+
+    private static var dropoutData = Philox(seed: 5)
+
     func testDropoutMaskScaleAndDeterminism() {
         let x = Tensor(shape: [100_000], repeating: 2)
         var rng = Philox(seed: 16)

@@ -38,6 +38,26 @@ final class RandomTests: XCTestCase {
         XCTAssertEqual(results[0], results[2])
     }
 
+    /// A data-parallel rank draws its slice of a batch-wide fill: the same values, and the generator
+    /// ends where the whole fill leaves it.
+    func testSlicedFillsEqualTheSliceOfTheWholeFill() {
+        for (total, slice) in [(103, 0..<103), (103, 13..<58), (103, 101..<103), (8, 4..<8), (5, 2..<2)] {
+            var whole = Philox(seed: 4, stream: 2), part = whole
+            _ = whole.nextUInt32(); _ = part.nextUInt32()   // start off a block boundary
+            var all = [Float](repeating: 0, count: total), some = [Float](repeating: .nan, count: slice.count)
+            all.withUnsafeMutableBufferPointer { whole.fillNormal($0, std: 3) }
+            some.withUnsafeMutableBufferPointer { part.fillNormal($0, std: 3, slice: slice, of: total) }
+            XCTAssertEqual(some, Array(all[slice]), "normal \(slice) of \(total)")
+            XCTAssertEqual(part, whole)
+            all.withUnsafeMutableBufferPointer { whole.fillUniform($0, low: -2, high: 5) }
+            some.withUnsafeMutableBufferPointer { part.fillUniform($0, low: -2, high: 5, slice: slice, of: total) }
+            XCTAssertEqual(some, Array(all[slice]), "uniform \(slice) of \(total)")
+            XCTAssertEqual(part, whole)
+            let rows = Tensor.normal([slice.count, 1], rng: &part, rows: slice, of: total).values
+            XCTAssertEqual(rows, Array(Tensor.normal([total, 1], rng: &whole).values[slice]))
+        }
+    }
+
     func testNormalAndUniformStatistics() {
         var rng = Philox(seed: 1)
         let n = 200_000

@@ -28,14 +28,22 @@ final class TrainStageTests: XCTestCase {
 
     /// A store holding the synthetic dataset and a recorded (running) lzn-train stage run over it.
     func prepare(_ name: String, params given: [String: ParamValue], dataset: Dataset) throws -> (store: Store, run: Int64, signature: String) {
+        let prepared = try Self.prepare(in: directory, name, params: given, dataset: dataset)
+        return (prepared.store, prepared.run, prepared.signature)
+    }
+
+    /// The same, returning the name the run's resume checkpoints get.
+    static func prepare(in directory: URL, _ name: String, params given: [String: ParamValue],
+                        dataset: Dataset) throws -> (store: Store, run: Int64, signature: String, resumeName: String) {
         let store = try Store.open(directory.appendingPathComponent("\(name).sqlite").path)
         let artifact = try DatasetArtifact.save(dataset, name: "data", in: store)
         guard case .success(let params) = TrainStage.description.resolveParams(given) else { throw XCTSkip("bad test params") }
-        let signature = StageSignature(executable: "lzn-train", version: TrainStage.description.version, params: params,
-                                       inputs: ["dataset": artifact.id.hex]).digest
+        let signature = StageSignature(TrainStage.description, params: params, inputs: ["dataset": artifact.id.hex]).digest
         let run = try store.beginStageRun(stage: "train", signature: signature, params: ParamValue.json(params),
                                           inputs: ["dataset": artifact.id])
-        return (store, run, signature)
+        let resumeName = StageContext.resumeName(TrainStage.description, signature: signature, params: params,
+                                                 inputs: ["dataset": artifact.id.hex])
+        return (store, run, signature, resumeName)
     }
 
     func launch(_ store: Store, run: Int64) throws -> (process: Process, output: Pipe) {
@@ -80,8 +88,8 @@ final class TrainStageTests: XCTestCase {
         let finished = try finish(reference.store, run: reference.run)
         XCTAssertEqual(finished.status, 0, finished.log)
 
-        let killed = try prepare("killed", params: params, dataset: data)
-        let resumeName = "resume/lzn-train/\(killed.signature)"
+        let killed = try Self.prepare(in: directory, "killed", params: params, dataset: data)
+        let resumeName = killed.resumeName
         let (child, output) = try launch(killed.store, run: killed.run)
         // Interrupt once training metrics show it is past its first iterations.
         var started = false

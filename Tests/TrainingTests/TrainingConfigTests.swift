@@ -8,7 +8,7 @@ import XCTest
 final class TrainingConfigTests: XCTestCase {
     func testEveryKnobIsAStageParameterUnderItsSnakeCaseName() {
         let params = TrainStage.description.params
-        XCTAssertEqual(params.map(\.name), TrainingConfig.specs.map(\.name) + ["threads"])
+        XCTAssertEqual(params.map(\.name), TrainingConfig.specs.map(\.name) + ["threads", "ranks", "hostfile", "mpirun_args"])
         let names = Set(params.map(\.name))
         for name in ["mode", "latent_dim", "encoder_lr", "label_anchor_lr", "label_anchor_iterations", "clip_norm",
                      "ema_decay", "prior_scale", "class_weights", "projection_dim", "data_seed", "checkpoint_every"] {
