@@ -2,9 +2,9 @@
 // lzn-pipe: Latent Zoning Networks as an incremental batch pipeline over a SQLite artifact store.
 //
 // Layers, as in the README's architecture table (dependencies point down; within a layer, Pipeline
-// uses StageKit and Evaluation loads Training's checkpoints):
+// uses StageKit, and Training and Evaluation share Models, the trained models' definition):
 //   executables  lzn-pipe lzn-ingest lzn-train lzn-latents lzn-generate lzn-fid lzn-probe lzn-flow lzn-bench
-//   stages       Training · Evaluation
+//   stages       Models (config, networks, checkpoints) · Training · Evaluation
 //   pipeline     Pipeline (pipeline files, DAG, scheduler) · StageKit (stage runtime) · Report (results page)
 //   method       LZN (latent flows) · NN (modules, networks, optimisers) · Datasets
 //   storage      Store (SQLite content-addressed store) · ArrayFormats (.npy, PNG, gzip, file I/O)
@@ -85,9 +85,11 @@ let package = Package(
         .target(name: "Report", dependencies: ["Store"]),
 
         // Stages.
-        .target(name: "Training", dependencies: ["Engine", "NN", "LZN", "Datasets", "StageKit", "Store", "ArrayFormats", "DataParallel"]),
-        .target(name: "Evaluation", dependencies: ["Engine", "NN", "LZN", "Datasets", "StageKit", "Store", "ArrayFormats", "CBLAS",
-                                                   "Training", "Report"]),
+        // What a trained model is (configuration, networks, checkpoint layout): written by Training, read by Evaluation.
+        .target(name: "Models", dependencies: ["Engine", "NN", "LZN", "StageKit", "Store", "ArrayFormats"], swiftSettings: numericSettings),
+        .target(name: "Training", dependencies: ["Models", "Engine", "NN", "LZN", "Datasets", "StageKit", "Store", "ArrayFormats", "DataParallel"]),
+        .target(name: "Evaluation", dependencies: ["Models", "Engine", "NN", "LZN", "Datasets", "StageKit", "Store", "ArrayFormats", "CBLAS",
+                                                   "Report"]),
 
         // Executables: thin command-line shells over the libraries.
         stage("lzn-pipe", ["Pipeline", "Store", "Report"]),
@@ -98,7 +100,7 @@ let package = Package(
         stage("lzn-fid", ["Evaluation", "StageKit", "ArrayFormats"]),
         stage("lzn-probe", ["Evaluation", "StageKit"]),
         stage("lzn-flow", ["LZN", "ArrayFormats"]),
-        stage("lzn-bench", ["Engine", "NN", "LZN", "Datasets", "Training"]),
+        stage("lzn-bench", ["Engine", "NN", "LZN", "Datasets", "Models", "Training"]),
 
         // Tests, one target per library, and what several of them share.
         .target(name: "TestSupport", dependencies: ["Engine", "StageKit"], path: "Tests/TestSupport"),
@@ -113,8 +115,8 @@ let package = Package(
                                                       "lzn-ingest", "lzn-train", "lzn-latents", "lzn-generate", "lzn-fid", "lzn-probe"]),
         // A small controllable stage the scheduler's end-to-end tests run (built next to lzn-pipe).
         .executableTarget(name: "lzn-stage-fixture", dependencies: ["StageKit", "Store"], path: "Tests/PipelineFixtures/lzn-stage-fixture"),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "LZN", "Datasets", "Store", "StageKit", "ArrayFormats"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Engine", "NN", "LZN", "Datasets", "Training", "Report",
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Engine", "LZN", "Datasets", "Store", "StageKit", "ArrayFormats"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Engine", "NN", "LZN", "Datasets", "Models", "Report",
                                                            "Store", "ArrayFormats", "StageKit"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Store", "TestSupport"]),
     ],

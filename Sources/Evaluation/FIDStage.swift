@@ -8,7 +8,7 @@ import NN
 import Report
 import StageKit
 import Store
-import Training
+import Models
 
 public enum FIDStage {
     public static let description = StageDescription(

@@ -9,7 +9,7 @@ import NN
 import Report
 import StageKit
 import Store
-import Training
+import Models
 
 public enum GenerateStage {
     public static let description = StageDescription(

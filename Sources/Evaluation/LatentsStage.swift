@@ -6,7 +6,7 @@ import Engine
 import LZN
 import StageKit
 import Store
-import Training
+import Models
 
 public enum LatentsStage {
     public static let description = StageDescription(

@@ -8,7 +8,7 @@ import LZN
 import Report
 import StageKit
 import Store
-import Training
+import Models
 
 public enum ProbeStage {
     public static let description = StageDescription(

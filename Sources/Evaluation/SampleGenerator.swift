@@ -4,7 +4,7 @@ import Datasets
 import Engine
 import LZN
 import NN
-import Training
+import Models
 
 struct SampleGenerator {
     let decoder: UNet

@@ -1,7 +1,7 @@
 // What the evaluation stages ask of a trained model (Training.TrainedModel): the parts they need,
 // with errors naming what is missing.
 import Store
-import Training
+import Models
 
 extension TrainedModel {
     /// `part` when the model has it, else an error naming the model and the missing part.

@@ -181,9 +181,11 @@ extension KnobSet {
         .object(Dictionary(uniqueKeysWithValues: values.map { ($0.name, JSON($0.value)) }))
     }
 
-    /// Range problems of given knob values, one message per knob, in declaration order.
-    public static func problems(in given: [String: ParamValue]) -> [String] {
-        knobs(of: prototype).compactMap { entry in given[entry.name].flatMap { entry.knob.problem(named: entry.name, value: $0) } }
+    /// Range and choice problems of given knob values, one per knob, in declaration order.
+    public static func problems(in given: [String: ParamValue]) -> [(name: String, reason: String)] {
+        knobs(of: prototype).compactMap { entry in
+            given[entry.name].flatMap { entry.knob.problem(named: entry.name, value: $0) }.map { (entry.name, $0) }
+        }
     }
 
     /// An instance from values keyed by field name in snake_case (camelCase is read too: checkpoints
@@ -205,11 +207,13 @@ extension KnobSet {
         self = try decoder.decode(Self.self, from: Data(JSON.object(merged).text.utf8))
     }
 
-    /// Parameter values (typed, as a stage resolves them) to an instance; throws `KnobProblems`
-    /// naming every knob outside its range.
+    /// Parameter values (typed, as a stage resolves them) to an instance; throws a `ParamProblemList`
+    /// naming every knob outside its range or choices.
     public init(parameters: [String: ParamValue]) throws {
         let problems = Self.problems(in: parameters)
-        guard problems.isEmpty else { throw KnobProblems(problems: problems) }
+        guard problems.isEmpty else {
+            throw ParamProblemList(stage: String(describing: Self.self), problems: problems.map { .notAllowed(name: $0.name, reason: $0.reason) })
+        }
         try self.init(values: parameters.mapValues(JSON.init))
     }
 
@@ -236,12 +240,6 @@ extension KnobSet {
         }
         return out
     }
-}
-
-/// Knob values that are out of range, found before decoding.
-public struct KnobProblems: Error, CustomStringConvertible {
-    public var problems: [String]
-    public var description: String { problems.joined(separator: "; ") }
 }
 
 private struct FieldKey: CodingKey {

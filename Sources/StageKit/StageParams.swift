@@ -6,10 +6,12 @@ public enum ParamProblem: Equatable, Sendable, CustomStringConvertible {
     case wrongType(name: String, expected: ParamType, got: ParamValue)
     case notAChoice(name: String, value: String, choices: [String])
     case missing(name: String)
+    /// A value the parameter's declaration does not allow (a knob outside its range); `reason` is the whole message.
+    case notAllowed(name: String, reason: String)
 
     public var name: String {
         switch self {
-        case .unknown(let n, _), .wrongType(let n, _, _), .notAChoice(let n, _, _), .missing(let n): return n
+        case .unknown(let n, _), .wrongType(let n, _, _), .notAChoice(let n, _, _), .missing(let n), .notAllowed(let n, _): return n
         }
     }
 
@@ -23,6 +25,8 @@ public enum ParamProblem: Equatable, Sendable, CustomStringConvertible {
             return "parameter '\(n)' is \"\(v)\", expected one of: \(choices.joined(separator: ", "))"
         case .missing(let n):
             return "required parameter '\(n)' is not set"
+        case .notAllowed(_, let reason):
+            return reason
         }
     }
 }

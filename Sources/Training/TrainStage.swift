@@ -1,3 +1,4 @@
+import Models
 import DataParallel
 import Datasets
 import Engine
@@ -28,7 +29,7 @@ public enum TrainStage {
             ArtifactSpec("dataset", kind: "dataset", doc: "training images (and labels for supervised / conditional)"),
             ArtifactSpec("init", kind: "bundle", optional: true, doc: "a checkpoint of the same architecture to start from"),
         ],
-        outputs: [ArtifactSpec("checkpoint", kind: "bundle", doc: "final checkpoint (layout: Training/CheckpointLayout.swift)")],
+        outputs: [ArtifactSpec("checkpoint", kind: "bundle", doc: "final checkpoint (layout: Models/CheckpointLayout.swift)")],
         // A run interrupted on some number of ranks resumes on any other (same global batch).
         launcherParams: ["ranks", "hostfile", "mpirun_args"]
     )
@@ -45,8 +46,8 @@ public enum TrainStage {
         var config: TrainingConfig
         do {
             config = try TrainingConfig(parameters: knobs)
-        } catch let problems as KnobProblems {
-            throw TrainingError.badConfiguration(problems.problems)
+        } catch let list as ParamProblemList {
+            throw TrainingError.badConfiguration(list.problems.map(\.description))
         }
         config.imageChannels = dataset.channels
         config.imageSize = dataset.height

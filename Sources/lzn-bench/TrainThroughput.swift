@@ -1,3 +1,4 @@
+import Models
 import ArgumentParser
 import Datasets
 import Engine

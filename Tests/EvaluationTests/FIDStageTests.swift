@@ -1,10 +1,10 @@
+import Models
 import ArrayFormats
 import Datasets
 import Engine
 import StageKit
 import Store
 import XCTest
-import Training
 @testable import Evaluation
 
 /// lzn-fid in pipeline form: samples from lzn-generate against a reference, classifier features.

@@ -1,10 +1,10 @@
+import Models
 import ArrayFormats
 import Datasets
 import Engine
 import Foundation
 import NN
 import Store
-import Training
 @testable import Evaluation
 
 /// A temporary store with a tiny synthetic labelled dataset and checkpoints of fresh `xs` networks

@@ -1,5 +1,5 @@
+import Models
 import Report
-import Training
 import XCTest
 @testable import Evaluation
 

@@ -1,3 +1,4 @@
+import Models
 import ArrayFormats
 import Datasets
 import Foundation

@@ -1,3 +1,4 @@
+import Models
 import Engine
 import LZN
 import XCTest

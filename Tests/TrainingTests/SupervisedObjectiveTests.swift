@@ -1,3 +1,4 @@
+import Models
 import Engine
 import XCTest
 import Training

@@ -1,3 +1,4 @@
+import Models
 import StageKit
 import Store
 import XCTest
@@ -54,7 +55,7 @@ final class TrainingConfigTests: XCTestCase {
     func testOutOfRangeKnobsAreNamedWithTheirDeclaredRange() {
         XCTAssertThrowsError(try TrainingConfig(parameters: ["mode": .string("generation"), "batch": .int(0), "ema_decay": .float(1.5),
                                                              "dropout": .float(1), "preset": .string("huge"), "seed": .int(-1)])) { error in
-            let problems = (error as? KnobProblems)?.problems ?? []
+            let problems = (error as? ParamProblemList)?.problems.map(\.description) ?? []
             XCTAssertEqual(problems, [
                 "preset is \"huge\", expected one of: xs, s, m",
                 "batch must be at least 1, got 0",

@@ -171,7 +171,7 @@ public struct TrainingConfig: KnobSet, Equatable, Sendable {
     /// Every problem that would make training fail or be meaningless, found before any work: each
     /// knob outside its declared range or choices, then what the knobs mean together and for the data.
     public func problems(labelled: Bool, datasetCount: Int) -> [String] {
-        var found = Self.problems(in: Dictionary(uniqueKeysWithValues: values.map { ($0.name, $0.value) }))
+        var found = Self.problems(in: Dictionary(uniqueKeysWithValues: values.map { ($0.name, $0.value) })).map(\.reason)
         if mode == .generation && imageSize % 4 != 0 {
             found.append("the decoder needs an image size divisible by 4, the dataset has \(imageSize)")
         }
