@@ -114,9 +114,10 @@ let package = Package(
                                                       "lzn-ingest", "lzn-train", "lzn-latents", "lzn-generate", "lzn-fid", "lzn-probe"]),
         // A small controllable stage the scheduler's end-to-end tests run (built next to lzn-pipe).
         .executableTarget(name: "lzn-stage-fixture", dependencies: ["StageKit", "Store"], path: "Tests/PipelineFixtures/lzn-stage-fixture"),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "LZN", "Datasets", "Store", "StageKit", "ArrayFormats"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "LZN", "Datasets", "Store", "StageKit", "ArrayFormats",
+                                                         "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Engine", "NN", "LZN", "Datasets", "Training", "Report",
-                                                           "Store", "ArrayFormats", "StageKit"]),
+                                                           "Store", "ArrayFormats", "StageKit", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Store", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

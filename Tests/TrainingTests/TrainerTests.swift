@@ -1,10 +1,13 @@
 import Datasets
 import Engine
+import TestSupport
 import XCTest
 import Training
 
 /// The shared machinery: bitwise resume from a checkpoint, freezing by budgets, bad configurations.
 final class TrainerTests: XCTestCase {
+    override func setUp() { pinEngineThreads() }  // training results depend on the summation order
+
     func testRestoringACheckpointContinuesBitwiseLikeAnUninterruptedRun() throws {
         let data = SyntheticData.quadrants()
         let config = SyntheticData.config(.generation, dataset: data, iterations: 12) { $0.conditional = true; $0.labelSteps = 20 }
