@@ -106,7 +106,8 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Engine", "StageKit"], path: "Tests/TestSupport"),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Engine", "TestSupport"]),
-        .testTarget(name: "LZNTests", dependencies: ["LZN", "Engine", "ArrayFormats", "TestSupport"]),
+        // lzn-flow: its end-to-end tests run the executable, which must be built beside them.
+        .testTarget(name: "LZNTests", dependencies: ["LZN", "Engine", "ArrayFormats", "TestSupport", "lzn-flow"]),
         .testTarget(name: "ArrayFormatsTests", dependencies: ["ArrayFormats"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "ArrayFormats"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Store", "ArrayFormats", "Engine"]),
@@ -115,9 +116,10 @@ let package = Package(
                                                       "lzn-ingest", "lzn-train", "lzn-latents", "lzn-generate", "lzn-fid", "lzn-probe"]),
         // A small controllable stage the scheduler's end-to-end tests run (built next to lzn-pipe).
         .executableTarget(name: "lzn-stage-fixture", dependencies: ["StageKit", "Store"], path: "Tests/PipelineFixtures/lzn-stage-fixture"),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Engine", "LZN", "Datasets", "Store", "StageKit", "ArrayFormats"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Engine", "LZN", "Datasets", "Store", "StageKit", "ArrayFormats",
+                                                         "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Engine", "NN", "LZN", "Datasets", "Models", "Report",
-                                                           "Store", "ArrayFormats", "StageKit"]),
+                                                           "Store", "ArrayFormats", "StageKit", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Store", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -17,8 +17,9 @@ import Store
 ///    "finished": Bool, "scheduler_steps": S, "skipped_steps": K, "parts": ["encoder", ...],
 ///    "class_names": [...], "rng": {"generator": "philox4x32-10", "seed": ..., "derivation": ...}}
 ///
-/// (a resume state also holds "training_seconds", the step time so far; a final checkpoint holds no
-/// timing, so the same training always gives the same artifact)
+/// (a resume state also holds "training_seconds", the step time so far, and "metric_window", the
+/// partial sums of the training metrics since the last record; a final checkpoint holds neither, so
+/// the same training always gives the same artifact)
 ///
 /// The config holds every training knob under its parameter name (`lzn-train --describe`: mode,
 /// latent_dim, encoder_lr, …, resolved: no "0: the default" values) plus the data's image_channels,

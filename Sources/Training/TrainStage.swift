@@ -109,7 +109,6 @@ public enum TrainStage {
     /// (`TrainingStopped`).
     static func trainLoop(_ trainer: Trainer, context: StageContext?, termination: TerminationRequest) throws {
         let config = trainer.config
-        var window = MetricWindow()
         while !trainer.finished {
             if trainer.shard.communicator.any(termination.isRequested) {
                 if let context { try context.saveResumeState { try trainer.checkpoint(resumeState: true).save(in: context.store, name: $0) } }
@@ -119,13 +118,15 @@ public enum TrainStage {
             let logNow = done % config.metricsEvery == 0 || done == config.iterations
             let report = try trainer.step(diagnostics: logNow)
             guard let context else { continue }
-            window.add(report, batch: config.batch)
+            // The window lives in the trainer, so a resume state carries the iterations since the last record.
+            trainer.metricWindow.add(report, batch: config.batch)
             if logNow {
+                let window = trainer.metricWindow
                 try context.recordNow(window.metrics(step: done, trainer: trainer))
                 // The rate is in the unit of `done` (iterations), so the scheduler's ETA is right.
                 context.progress.report(done: done, total: config.iterations, rate: window.iterationsPerSecond, unit: "it/s",
                                         values: ["loss": window.mean("loss") ?? .nan, "img_per_s": window.imagesPerSecond])
-                window = MetricWindow()
+                trainer.metricWindow = MetricWindow()
             }
             if done % config.checkpointEvery == 0 && !trainer.finished {
                 try context.saveResumeState { try trainer.checkpoint(resumeState: true).save(in: context.store, name: $0) }
@@ -162,8 +163,9 @@ struct TrainingStopped: Error {
     var message: String { "stopped by SIGTERM after \(iteration) iterations; checkpoint saved, a rerun resumes from it" }
 }
 
-/// Training metrics averaged over the iterations since the last record.
-struct MetricWindow {
+/// Training metrics averaged over the iterations since the last record. A resume state carries it
+/// (`json`), so the first record after a resume averages the same iterations as an uninterrupted run.
+struct MetricWindow: Equatable {
     private var sums: [String: Double] = [:]
     private var counts: [String: Int] = [:]
     private var seconds = 0.0
@@ -191,6 +193,32 @@ struct MetricWindow {
     var imagesPerSecond: Double { seconds > 0 ? Double(images) / seconds : 0 }
 
     var iterationsPerSecond: Double { seconds > 0 ? Double(iterations) / seconds : 0 }
+
+    /// The partial sums as a resume state's "metric_window" (non-finite sums, which JSON cannot hold,
+    /// are left out; `add` accumulates finite values only).
+    var json: JSON {
+        func finite(_ values: [String: Double]) -> JSON { .object(values.filter(\.value.isFinite).mapValues(JSON.number)) }
+        return ["sums": finite(sums), "counts": .object(counts.mapValues { .number(Double($0)) }),
+                "seconds": .number(seconds.isFinite ? seconds : 0),
+                "communication_seconds": .number(communicationSeconds.isFinite ? communicationSeconds : 0),
+                "images": .number(Double(images)), "iterations": .number(Double(iterations))]
+    }
+
+    init() {}
+
+    /// The window a resume state carried; nil when it holds none (or not in this form).
+    init?(json: JSON?) {
+        guard let json, let sums = json["sums"]?.objectValue, let counts = json["counts"]?.objectValue,
+              let seconds = json["seconds"]?.doubleValue, let communicationSeconds = json["communication_seconds"]?.doubleValue,
+              let images = json["images"]?.intValue, let iterations = json["iterations"]?.intValue else { return nil }
+        self.sums = sums.compactMapValues(\.doubleValue)
+        self.counts = counts.compactMapValues(\.intValue)
+        guard self.sums.count == sums.count, self.counts.count == counts.count, Set(self.sums.keys) == Set(self.counts.keys) else { return nil }
+        self.seconds = seconds
+        self.communicationSeconds = communicationSeconds
+        self.images = images
+        self.iterations = iterations
+    }
 
     func metrics(step: Int, trainer: Trainer) -> [Metric] {
         var out = sums.keys.sorted().map { Metric($0, mean($0)!, step: step, split: "train") }

@@ -47,6 +47,8 @@ public final class Trainer {
     public private(set) var skippedSteps = 0
     /// Seconds spent in training steps so far, across resumes (the time a report puts beside a score).
     public private(set) var trainingSeconds = 0.0
+    /// The stage's training metrics since its last record (kept here so a resume state carries them).
+    var metricWindow = MetricWindow()
 
     public init(config: TrainingConfig, dataset: Dataset, communicator: Communicator = SingleProcess()) throws {
         let config = config.resolved()
@@ -169,8 +171,8 @@ public final class Trainer {
     // MARK: Checkpoints
 
     /// Everything needed to continue exactly from here (layout: `CheckpointLayout`). A resume state
-    /// also carries the seconds trained so far; a final checkpoint holds no timing, so the same
-    /// training gives the same artifact.
+    /// also carries the seconds trained so far and the metrics not yet recorded; a final checkpoint
+    /// holds neither, so the same training gives the same artifact.
     public func checkpoint(resumeState: Bool = false) throws -> CheckpointContents {
         var tensors: [String: Tensor] = [:]
         for part in networks.parts {
@@ -194,6 +196,7 @@ public final class Trainer {
         ]
         guard resumeState, case .object(var fields) = document else { return CheckpointContents(tensors: tensors, document: document) }
         fields["training_seconds"] = .number(trainingSeconds)
+        fields["metric_window"] = metricWindow.json
         return CheckpointContents(tensors: tensors, document: .object(fields))
     }
 
@@ -220,6 +223,7 @@ public final class Trainer {
         self.schedulerSteps = schedulerSteps
         self.skippedSteps = skippedSteps
         trainingSeconds = contents.document["training_seconds"]?.doubleValue ?? 0
+        metricWindow = MetricWindow(json: contents.document["metric_window"]) ?? MetricWindow()
         applyFreezing()
     }
 }

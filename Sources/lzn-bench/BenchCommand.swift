@@ -26,10 +26,14 @@ struct BenchCommand: ParsableCommand {
                   one forward Euler latent flow plus the backward of sum(latent²)
             `lzn-bench modes --batch 128 --preset s`:
               {"what":"train_throughput","model":..,"images_per_second":..}   each trainer's speed
-            Every time is the median of --repeats runs after a warm-up. Threads: --threads (default: all
+            `lzn-bench convolutions --batch 64`:
+              {"what":"conv2d","conv":..,"uses":..,"forward_ms":..,"forward_cpu_ms":..,"backward_ms":..,"backward_cpu_ms":..}
+                  each unet-s convolution at 28×28 alone, in wall and process CPU time (best of --repeats
+                  after 0.5 s of busy warm-up), then their total weighted by uses per decoder forward
+            Every other time is the median of --repeats runs after a warm-up. Threads: --threads (default: all
             cores, 2 here); the same count is used by the engine's workers and OpenBLAS. Build with -c release.
             """,
-        subcommands: [All.self, LatentFlow.self, Modes.self],
+        subcommands: [All.self, LatentFlow.self, Modes.self, Convolutions.self],
         defaultSubcommand: All.self)
 }
 

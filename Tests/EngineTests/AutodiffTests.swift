@@ -15,6 +15,23 @@ final class AutodiffTests: XCTestCase {
         XCTAssertGreaterThan(gradientCheckError([x]) { tripled(x, gradientScale: 1.05) }, 0.03)
     }
 
+    /// A backward that returns zeros for small gradients fails the check, sampled or not, although every
+    /// gradient here is below 2e-3 (the absolute tolerance the sampled network checks once had).
+    func testGradientCheckCatchesABackwardThatZeroesSmallGradients() {
+        let x = randomTensor([40], seed: 101)
+        func small(_ x: Tensor, zeroBelow threshold: Float) -> Tensor {
+            // y = 1.9e-3·x, so ∂(Σ w·y)/∂x = 1.9e-3·w with |w| < 1.
+            let out = Tensor(shape: x.shape, values: x.values.map { 1.9e-3 * $0 })
+            return recordOp("small", inputs: [x], output: out) { g in
+                [Tensor(shape: g.shape, values: g.values.map { abs(1.9e-3 * $0) < threshold ? 0 : 1.9e-3 * $0 })]
+            }
+        }
+        for samples in [nil, 6] {
+            XCTAssertLessThan(gradientDisagreements([("x", x)], samplesPerInput: samples) { small(x, zeroBelow: 0) }[0].error, 1e-3)
+            XCTAssertGreaterThan(gradientDisagreements([("x", x)], samplesPerInput: samples) { small(x, zeroBelow: 2e-3) }[0].error, 0.5)
+        }
+    }
+
     func testRecordOpSkipsUntrackedInputsAndNilGradients() {
         let constant = Tensor(shape: [2], values: [1, 2])
         XCTAssertNil(tripled(constant, gradientScale: 1).node, "no input requires grad: nothing recorded")

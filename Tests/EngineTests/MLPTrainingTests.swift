@@ -1,9 +1,12 @@
+import TestSupport
 import XCTest
 @testable import Engine
 
 /// A two-hidden-layer MLP made directly of tensors, trained with plain SGD on points labelled by
 /// whether they lie inside a circle (separable, but not linearly).
 final class MLPTrainingTests: XCTestCase {
+    override func setUp() { pinEngineThreads() }  // training results depend on the summation order
+
     private struct Layer {
         let weight: Tensor
         let bias: Tensor

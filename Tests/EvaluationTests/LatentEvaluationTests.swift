@@ -1,9 +1,12 @@
 import Engine
 import LZN
+import TestSupport
 import XCTest
 @testable import Evaluation
 
 final class LatentEvaluationTests: XCTestCase {
+    override func setUp() { pinEngineThreads() }  // training results depend on the summation order
+
     /// Three well-separated label anchors in 4-D and image anchors clustered around them.
     static func clusters(count: Int, seed: UInt64) -> (anchors: FlowMatrix<Float>, labels: [Int], labelAnchors: FlowMatrix<Float>) {
         let labelAnchors = FlowMatrix<Float>([[3, 0, 0, 0], [0, 3, 0, 0], [0, 0, 3, 0]])

@@ -1,8 +1,11 @@
+import TestSupport
 import XCTest
 import Engine
 @testable import Evaluation
 
 final class LinearProbeTests: XCTestCase {
+    override func setUp() { pinEngineThreads() }  // training results depend on the summation order
+
     /// Three Gaussian blobs in 6-D with well-separated means.
     static func blobs(count: Int, seed: UInt64) throws -> LabelledFeatures {
         var rng = Philox(seed: seed)

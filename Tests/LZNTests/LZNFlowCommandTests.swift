@@ -17,12 +17,19 @@ final class LZNFlowCommandTests: XCTestCase {
         try? FileManager.default.removeItem(at: directory)
     }
 
+    /// LZNTests depends on lzn-flow (Package.swift), so the build always puts it here; if it is
+    /// missing the tests fail rather than skip.
     private func executable() throws -> URL {
         let url = Bundle.main.bundleURL.appendingPathComponent("lzn-flow")
         guard FileManager.default.isExecutableFile(atPath: url.path) else {
-            throw XCTSkip("lzn-flow is not built beside the tests (\(url.path))")
+            throw MissingExecutable(path: url.path)
         }
         return url
+    }
+
+    private struct MissingExecutable: Error, CustomStringConvertible {
+        var path: String
+        var description: String { "lzn-flow is not built beside the tests (\(path)): LZNTests must depend on it" }
     }
 
     private func run(_ arguments: [String]) throws -> (status: Int32, stderr: String) {

@@ -117,7 +117,7 @@ final class UNetTests: XCTestCase {
         let labels = oneHot([1, 2], classes: 3)
         assertGradientsMatchFiniteDifferences(
             of: { unet(xt: xt, tau: tau, latent: latent, labelsOneHot: labels) },
-            checking: unet.namedParameters() + [("xt", xt), ("latent", latent)], samplesPerTensor: 1)
+            checking: unet.namedParameters() + [("xt", xt), ("latent", latent)], samplesPerTensor: 3)
     }
 
     private func oneHot(_ labels: [Int], classes: Int) -> Tensor {

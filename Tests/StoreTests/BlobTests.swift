@@ -76,6 +76,28 @@ final class BlobTests: StoreTestCase {
         XCTAssertTrue(cli.output.contains("grid.png") && cli.output.contains("1 problem"), cli.output)
     }
 
+    /// Every chunk intact (each matches its own hash; count and size right) but the list names another
+    /// blob's chunk: only the whole-content hash can tell, and it must.
+    func testAWholeBlobHashMismatchWithEveryChunkIntactIsCorrupt() throws {
+        let store = try Store.open(storePath, chunkSize: 1000)
+        let a = try store.putText(String(repeating: "a", count: 2000), name: "aa")
+        _ = try store.putText(String(repeating: "a", count: 1000) + String(repeating: "b", count: 1000), name: "ab")
+        // Point aa's second chunk at ab's second chunk, an intact chunk of the same size.
+        try tamper("""
+            UPDATE blob_chunks SET chunk = (SELECT chunk FROM blob_chunks WHERE blob = (
+                SELECT blob FROM artifacts WHERE name = 'ab') AND seq = 1)
+            WHERE blob = (SELECT blob FROM artifacts WHERE name = 'aa') AND seq = 1
+            """)
+        XCTAssertEqual(try scalar("SELECT count(*) FROM blob_chunks bc JOIN chunks c ON c.hash = bc.chunk WHERE length(c.data) = 1000"), 4)
+        XCTAssertThrowsError(try store.text(of: a.id)) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("aa (\(a.id.short))") && text.contains("content does not hash to its address"), text)
+        }
+        let problems = try store.fsck().problems
+        XCTAssertEqual(problems.count, 1, "\(problems)")
+        XCTAssertTrue(problems.first?.contains("content does not hash to its address") == true, "\(problems)")
+    }
+
     func testMissingChunkAndTruncatedListAreCorrupt() throws {
         let store = try Store.open(storePath, chunkSize: 1000)
         let a = try store.putText(String(repeating: "x", count: 2500) + "y", name: "log")

@@ -4,15 +4,14 @@
 // summed in Double: float32 round-off in that sum would otherwise swamp the central difference.
 import Engine
 
-/// ∂L/∂input by central differences, L = Σ weights ⊙ f() (in Double). Perturbs `input` in place
-/// (restoring it) and evaluates `f` with grad mode off.
+/// ∂L/∂input by central differences, L = Σ weights ⊙ f() (in Double), at `indices` (every entry when
+/// nil). Perturbs `input` in place (restoring it) and evaluates `f` with grad mode off.
 public func numericalGradient(of f: () -> Tensor, wrt input: Tensor, weights: Tensor,
-                              epsilon: Float = 1e-2) -> [Double] {
+                              epsilon: Float = 1e-2, at indices: [Int]? = nil) -> [Double] {
     withoutGrad {
-        var result = [Double](repeating: 0, count: input.count)
         func set(_ i: Int, _ value: Float) { input.withUnsafeMutableBufferPointer { $0[i] = value } }
         let start = input.values
-        for i in 0..<input.count {
+        return (indices ?? Array(0..<input.count)).map { i in
             let saved = start[i]
             set(i, saved + epsilon)
             let plus = weightedSum(f(), weights)
@@ -20,20 +19,38 @@ public func numericalGradient(of f: () -> Tensor, wrt input: Tensor, weights: Te
             let minus = weightedSum(f(), weights)
             set(i, saved)
             // Divide by the step actually taken (saved ± epsilon is rounded to float).
-            result[i] = (plus - minus) / (Double(saved + epsilon) - Double(saved - epsilon))
+            return (plus - minus) / (Double(saved + epsilon) - Double(saved - epsilon))
         }
-        return result
     }
 }
 
-/// The worst disagreement between backward() and central differences over all `inputs`, relative to
-/// each input's largest numerical gradient: max |analytic − numerical| / max(max |numerical|, 1e-3).
-/// A correct gradient gives about 1e-4 or less; a wrong one gives order 1.
-public func gradientCheckError(_ inputs: [Tensor], epsilon: Float = 1e-2, seed: UInt64 = 7,
-                               _ f: () -> Tensor) -> Double {
-    let savedFlags = inputs.map(\.requiresGrad)
-    defer { for (input, flag) in zip(inputs, savedFlags) { input.requiresGrad = flag } }
-    for input in inputs {
+/// How far backward() is from central differences for one input: the largest |analytic − numerical|
+/// over the checked entries relative to the input's gradient scale, max(largest |numerical|, 1e-3).
+/// A correct gradient gives about 1e-4 or less; a wrong one, or one that drops the small entries of a
+/// tensor whose gradient is small everywhere, gives order 1.
+public struct GradientDisagreement: CustomStringConvertible {
+    public var input: String
+    public var error: Double
+    /// The worst entry.
+    public var index: Int
+    public var analytic: Double
+    public var numerical: Double
+    public var checkedEntries: Int
+
+    public var description: String {
+        "\(input)[\(index)]: backward \(analytic), finite differences \(numerical) "
+            + "(relative error \(error) over \(checkedEntries) checked entries)"
+    }
+}
+
+/// Compares backward() through `f` with central differences for every input, at every entry, or at
+/// `samplesPerInput` distinct random entries of each (networks too big to difference completely).
+public func gradientDisagreements(_ inputs: [(String, Tensor)], samplesPerInput: Int? = nil, epsilon: Float = 1e-2,
+                                  seed: UInt64 = 7, _ f: () -> Tensor) -> [GradientDisagreement] {
+    let tensors = inputs.map(\.1)
+    let savedFlags = tensors.map(\.requiresGrad)
+    defer { for (input, flag) in zip(tensors, savedFlags) { input.requiresGrad = flag } }
+    for input in tensors {
         input.requiresGrad = true
         input.zeroGrad()
     }
@@ -42,17 +59,31 @@ public func gradientCheckError(_ inputs: [Tensor], epsilon: Float = 1e-2, seed: 
     let weights = Tensor.uniform(probe.shape, low: -1, high: 1, rng: &rng)
     (f() * weights).sum().backward()
 
-    var worst = 0.0
-    for input in inputs {
-        let numerical = numericalGradient(of: f, wrt: input, weights: weights, epsilon: epsilon)
-        let analytic = input.grad?.values ?? [Float](repeating: 0, count: input.count)
-        let scale = max(numerical.map { Swift.abs($0) }.max() ?? 0, 1e-3)
-        for (a, n) in zip(analytic, numerical) {
-            worst = max(worst, Swift.abs(Double(a) - n) / scale)
+    return inputs.map { name, input in
+        var indices = Array(0..<input.count)
+        if let samples = samplesPerInput, samples < input.count {
+            for i in 0..<samples { indices.swapAt(i, i + rng.uniformInt(input.count - i)) }
+            indices = Array(indices.prefix(samples))
         }
+        let numerical = numericalGradient(of: f, wrt: input, weights: weights, epsilon: epsilon, at: indices)
+        let analytic = input.grad?.values ?? [Float](repeating: 0, count: input.count)
         input.zeroGrad()
+        let scale = max(numerical.map { Swift.abs($0) }.max() ?? 0, 1e-3)
+        var worst = GradientDisagreement(input: name, error: 0, index: indices.first ?? 0, analytic: 0, numerical: 0,
+                                         checkedEntries: indices.count)
+        for (index, n) in zip(indices, numerical) {
+            let a = Double(analytic[index]), error = Swift.abs(a - n) / scale
+            // NaN counts as the worst.
+            if !(error <= worst.error) { (worst.error, worst.index, worst.analytic, worst.numerical) = (error.isNaN ? .infinity : error, index, a, n) }
+        }
+        return worst
     }
-    return worst
+}
+
+/// The worst disagreement over all `inputs`, every entry of each (see `gradientDisagreements`).
+public func gradientCheckError(_ inputs: [Tensor], epsilon: Float = 1e-2, seed: UInt64 = 7,
+                               _ f: () -> Tensor) -> Double {
+    gradientDisagreements(inputs.map { ("", $0) }, epsilon: epsilon, seed: seed, f).map(\.error).max() ?? 0
 }
 
 private func weightedSum(_ output: Tensor, _ weights: Tensor) -> Double {

@@ -1,8 +1,11 @@
 import Engine
+import TestSupport
 import XCTest
 import Training
 
 final class ContrastiveObjectiveTests: XCTestCase {
+    override func setUp() { pinEngineThreads() }  // training results depend on the summation order
+
     /// Case study 2: the assignment accuracy (§2.5 diagnostics) rises above its initial value.
     func testAssignmentAccuracyRises() throws {
         let data = SyntheticData.quadrants(size: 12)

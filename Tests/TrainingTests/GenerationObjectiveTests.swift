@@ -1,10 +1,13 @@
 import Models
 import Engine
 import LZN
+import TestSupport
 import XCTest
 import Training
 
 final class GenerationObjectiveTests: XCTestCase {
+    override func setUp() { pinEngineThreads() }  // training results depend on the summation order
+
     func testGenerationLossFallsWellBelowItsStart() throws {
         let data = SyntheticData.quadrants()
         let trainer = try Trainer(config: SyntheticData.config(.generation, dataset: data, iterations: 60), dataset: data)

@@ -1,9 +1,12 @@
 import Models
 import Engine
+import TestSupport
 import XCTest
 import Training
 
 final class SupervisedObjectiveTests: XCTestCase {
+    override func setUp() { pinEngineThreads() }  // training results depend on the summation order
+
     func testSupervisedBaselineBeatsChanceWidely() throws {
         let data = SyntheticData.quadrants()
         let config = SyntheticData.config(.supervised, dataset: data, iterations: 40) { $0.encoderLR = 3e-3 }

@@ -37,7 +37,8 @@ final class TrainStageTests: XCTestCase {
                         dataset: Dataset) throws -> (store: Store, run: Int64, signature: String, resumeName: String) {
         let store = try Store.open(directory.appendingPathComponent("\(name).sqlite").path)
         let artifact = try DatasetArtifact.save(dataset, name: "data", in: store)
-        guard case .success(let params) = TrainStage.description.resolveParams(given) else { throw XCTSkip("bad test params") }
+        // Parameters lzn-train no longer accepts (a renamed knob) fail the test, naming them.
+        let params = try TrainStage.description.resolveParams(given).get()
         let signature = StageSignature(TrainStage.description, params: params, inputs: ["dataset": artifact.id.hex]).digest
         let run = try store.beginStageRun(stage: "train", signature: signature, params: ParamValue.json(params),
                                           inputs: ["dataset": artifact.id])
@@ -64,9 +65,11 @@ final class TrainStageTests: XCTestCase {
         return (process.terminationStatus, log)
     }
 
+    /// Resume checkpoints every 7 iterations, metrics every 5: a resume state (before iteration 35)
+    /// holds iterations not yet recorded, which the first record after the resume must include.
     let params: [String: ParamValue] = [
         "mode": .string("generation"), "conditional": .bool(true), "preset": .string("xs"), "batch": .int(32),
-        "iterations": .int(60), "checkpoint_every": .int(5), "metrics_every": .int(5), "label_steps": .int(20), "threads": .int(2),
+        "iterations": .int(60), "checkpoint_every": .int(7), "metrics_every": .int(5), "label_steps": .int(20), "threads": .int(2),
     ]
 
     func testResumeAfterSIGKILLEndsBitwiseEqualToAnUninterruptedRun() throws {
@@ -81,7 +84,8 @@ final class TrainStageTests: XCTestCase {
     }
 
     /// Runs the stage once uninterrupted and once interrupted by `signal` mid-run and then rerun with
-    /// the same signature; the final checkpoints must be identical bit for bit.
+    /// the same signature; the final checkpoints must be identical bit for bit, and the rerun's
+    /// metrics the uninterrupted run's (`assertSameMetricsAfterResume`).
     func checkResume(after signal: Int32, params: [String: ParamValue]) throws {
         let data = SyntheticData.quadrants(count: 96, size: 12)
         let reference = try prepare("reference", params: params, dataset: data)
@@ -127,8 +131,41 @@ final class TrainStageTests: XCTestCase {
         let b = try killed.store.bundleTensors(try killed.store.stageOutputs(rerun)["checkpoint"]!)
         XCTAssertEqual(Set(a.keys), Set(b.keys))
         for (name, array) in a { XCTAssertEqual(array, b[name], "\(name) differs after resume") }
+        try Self.assertSameMetricsAfterResume(try reference.store.metrics(stageRun: reference.run).map(\.metric),
+                                              try killed.store.metrics(stageRun: rerun).map(\.metric), log: resumed.log,
+                                              splitWindow: signal == SIGKILL)
         reference.store.close()
         killed.store.close()
+    }
+
+    /// The training metrics a resumed run records equal the uninterrupted run's at the same steps,
+    /// the first record after the resume included (it averages iterations from before the
+    /// interruption, which the resume state carries); only the timing differs.
+    /// With `splitWindow`, the resume must have started between two records (resume states every 7
+    /// iterations, metrics every 5, killed at the first resume state), which is what tests the window.
+    static func assertSameMetricsAfterResume(_ reference: [Metric], _ resumed: [Metric], log: String, splitWindow: Bool,
+                                             file: StaticString = #filePath, line: UInt = #line) throws {
+        let timing: Set<String> = ["images_per_second", "training_seconds", "communication_share"]
+        func key(_ m: Metric) -> String { "\(m.name)@\(m.step.map(String.init) ?? "final")" }
+        let expected = Dictionary(reference.filter { !timing.contains($0.name) }.map { (key($0), $0.value) }, uniquingKeysWith: { $1 })
+        let steps = resumed.compactMap(\.step)
+        let first = try XCTUnwrap(steps.min(), "no training metrics after the resume", file: file, line: line)
+        let resumedAt = try XCTUnwrap(log.range(of: "at iteration ").flatMap { Int(log[$0.upperBound...].prefix { $0.isNumber }) },
+                                      "the rerun did not resume: \(log)", file: file, line: line)
+        XCTAssertLessThan(resumedAt, first, file: file, line: line)
+        if splitWindow {
+            XCTAssertNotEqual(resumedAt % 5, 0, "resumed at a metrics step, which tests nothing about the window", file: file, line: line)
+        }
+        var compared = 0
+        for metric in resumed where !timing.contains(metric.name) {
+            guard let value = expected[key(metric)] else {
+                XCTFail("\(key(metric)) is not in the uninterrupted run", file: file, line: line)
+                continue
+            }
+            XCTAssertEqual(metric.value, value, "\(key(metric)) after resuming at iteration \(resumedAt)", file: file, line: line)
+            if metric.step == first { compared += 1 }
+        }
+        XCTAssertGreaterThanOrEqual(compared, 5, "the first record after the resume holds the loss terms", file: file, line: line)
     }
 
     func testConditionalTrainingOnUnlabelledDataFailsBeforeTraining() throws {

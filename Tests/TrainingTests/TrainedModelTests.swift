@@ -1,10 +1,13 @@
 import Models
 import Engine
 import Store
+import TestSupport
 import XCTest
 import Training
 
 final class TrainedModelTests: XCTestCase {
+    override func setUp() { pinEngineThreads() }  // training results depend on the summation order
+
     func testLoadsRawAndEMAWeightsFromAStoredCheckpoint() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lzn-trained-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

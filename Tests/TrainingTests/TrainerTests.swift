@@ -1,11 +1,14 @@
 import Models
 import Datasets
 import Engine
+import TestSupport
 import XCTest
-import Training
+@testable import Training
 
 /// The shared machinery: bitwise resume from a checkpoint, freezing by budgets, bad configurations.
 final class TrainerTests: XCTestCase {
+    override func setUp() { pinEngineThreads() }  // training results depend on the summation order
+
     func testRestoringACheckpointContinuesBitwiseLikeAnUninterruptedRun() throws {
         let data = SyntheticData.quadrants()
         let config = SyntheticData.config(.generation, dataset: data, iterations: 12) { $0.conditional = true; $0.labelSteps = 20 }
@@ -28,6 +31,23 @@ final class TrainerTests: XCTestCase {
         for (name, tensor) in a.tensors { XCTAssertEqual(tensor.values, b.tensors[name]!.values, name) }
         XCTAssertEqual(a.document, b.document, "a final checkpoint holds no timing")
         XCTAssertNil(b.document["training_seconds"])
+    }
+
+    /// The stage's metrics since its last record travel with a resume state (exactly: the first record
+    /// after a resume equals an uninterrupted run's), never with a final checkpoint.
+    func testAResumeStateCarriesTheUnrecordedMetricsAndAFinalCheckpointDoesNot() throws {
+        let data = SyntheticData.quadrants()
+        let config = SyntheticData.config(.generation, dataset: data, iterations: 4)
+        let first = try Trainer(config: config, dataset: data)
+        for _ in 0..<3 { first.metricWindow.add(try first.step(diagnostics: true), batch: config.batch) }
+        XCTAssertNotEqual(first.metricWindow, MetricWindow())
+        let resumed = try Trainer(config: config, dataset: data)
+        try resumed.restore(try first.checkpoint(resumeState: true), label: "after 3")
+        XCTAssertEqual(resumed.metricWindow, first.metricWindow)
+        XCTAssertEqual(resumed.metricWindow.mean("recon_loss"), first.metricWindow.mean("recon_loss"))
+        XCTAssertNil(try first.checkpoint().document["metric_window"])
+        try resumed.restore(try first.checkpoint(), label: "final")
+        XCTAssertEqual(resumed.metricWindow, MetricWindow(), "a checkpoint without a window starts an empty one")
     }
 
     func testPartsFreezeAtTheirBudgets() throws {

@@ -1,6 +1,7 @@
 // A small, controllable stage for the scheduler's end-to-end tests: a real StageKit stage that
 // reads an optional text input, appends its `text` parameter, registers the result as a text
-// artifact with a metric, and can be told to fail or to take its time (with progress lines).
+// artifact with a metric, and can be told to fail, to take its time (with progress lines) or to wait
+// for a file the test creates.
 // LZN_FIXTURE_VERSION overrides its implementation version, to test executable identity.
 import Foundation
 import StageKit
@@ -15,6 +16,7 @@ let description = StageDescription(
         .bool("fail", default: false, doc: "Fail after doing the work (nothing is registered)."),
         .int("sleep_ms", default: 0, doc: "Time to take, reported as 10 progress steps."),
         .string("touch", default: "", doc: "A file to create when the stage starts (tests watch it)."),
+        .string("wait_for", default: "", doc: "A file to wait for (up to 60 s, then fail) before finishing: tests order events with it."),
     ],
     inputs: [ArtifactSpec("source", kind: "text", optional: true, doc: "Text to extend.")],
     outputs: [ArtifactSpec("out", kind: "text", doc: "The extended text.")])
@@ -28,6 +30,14 @@ stageMain(Stage(description) { ctx in
     for step in 1...steps {
         usleep(useconds_t(ctx.params.int("sleep_ms") * 1000 / steps))
         ctx.progress.report(done: step, total: steps, rate: 1, unit: "steps/s", values: ["loss": 1 / Double(step)])
+    }
+    let awaited = ctx.params.string("wait_for")
+    if !awaited.isEmpty {
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: awaited) {
+            guard Date() < deadline else { throw ctx.fail("\(awaited) did not appear within 60 s") }
+            usleep(20_000)
+        }
     }
     print("fixture: extending \(source.count) characters")
     if ctx.params.bool("fail") { throw ctx.fail("failing as asked (fail = true)") }
