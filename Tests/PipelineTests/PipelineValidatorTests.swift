@@ -78,7 +78,7 @@ final class PipelineValidatorTests: XCTestCase {
         params = { mode = { x = 1 } }
         """), [
             "p.toml:1: unknown key 'color' (expected: description, include, stages)",
-            "p.toml:4: stage 'a': unknown key 'cmd' (expected: run, params, inputs)",
+            "p.toml:4: stage 'a': unknown key 'cmd' (expected: run, params, inputs, matrix)",
             "p.toml:5: stage 'a': 'params' must be a table",
             "p.toml:6: stage 'b' has no 'run = \"EXECUTABLE\"'",
             "p.toml:10: stage 'c': input 'dataset' must be \"STAGE.OUTPUT\"",
