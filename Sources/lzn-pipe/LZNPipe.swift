@@ -12,7 +12,7 @@ struct LZNPipe: ParsableCommand {
         subcommands: [
             QueryCommand.self, ListCommand.self, ShowCommand.self, ExportCommand.self, ImportCommand.self,
             FsckCommand.self, GCCommand.self,
-            RunCommand.self, StatusCommand.self, DagCommand.self, RunsCommand.self, LogCommand.self, MetricsCommand.self, ReportCommand.self,
+            RunCommand.self, StatusCommand.self, DagCommand.self, RunsCommand.self, LogCommand.self, MetricsCommand.self, CompareCommand.self, ReportCommand.self,
         ]
     )
 }

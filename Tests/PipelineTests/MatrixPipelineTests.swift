@@ -32,6 +32,10 @@ final class MatrixPipelineTests: XCTestCase {
         let p = try sweep(h)
         let first = try h.lznPipe("run", p)
         XCTAssertEqual(first.exitCode, 0, first.stdout + first.stderr)
+        let four = try h.lznPipe("compare", "sweep", "--metric", "score")
+        XCTAssertEqual(four.stdout.split(separator: "\n").count, 2 + 4, four.stdout)
+        XCTAssertEqual(four.stdout.split(separator: "\n")[0].split(separator: " ", omittingEmptySubsequences: true),
+                       ["member", "text", "weight", "score:score", "sweep:score"], four.stdout)
         XCTAssertEqual(startedStages(first), ["base"] + Self.members.map { "sweep@\($0)" } + Self.members.map { "score@\($0)" })
         XCTAssertEqual(try h.outputText("score@text=yy,weight=2.0"), "|base|yy|s")
         XCTAssertEqual(try h.query("SELECT value FROM metrics m JOIN stage_runs s ON s.id = m.stage_run WHERE s.stage = 'sweep@text=yy,weight=2.0' AND name = 'score'"), [["16.0"]])
@@ -47,6 +51,34 @@ final class MatrixPipelineTests: XCTestCase {
         XCTAssertEqual(more.exitCode, 0, more.stdout + more.stderr)
         XCTAssertEqual(startedStages(more), ["sweep@text=x,weight=4.0", "sweep@text=yy,weight=4.0",
                                              "score@text=x,weight=4.0", "score@text=yy,weight=4.0"])
+
+        let compared = try h.lznPipe("compare", "sweep", "--metric", "score", "--metric", "length", "--format", "csv")
+        XCTAssertEqual(compared.exitCode, 0, compared.stderr)
+        XCTAssertEqual(compared.stdout, [
+            "member,text,weight,score:score,sweep:score,score:length,sweep:length",
+            "\"text=x,weight=0.5\",x,0.5,9.0,3.5,9.0,7.0",
+            "\"text=x,weight=2.0\",x,2.0,9.0,14.0,9.0,7.0",
+            "\"text=x,weight=4.0\",x,4.0,9.0,28.0,9.0,7.0",
+            "\"text=yy,weight=0.5\",yy,0.5,10.0,4.0,10.0,8.0",
+            "\"text=yy,weight=2.0\",yy,2.0,10.0,16.0,10.0,8.0",
+            "\"text=yy,weight=4.0\",yy,4.0,10.0,32.0,10.0,8.0",
+        ].map { $0 + "\r\n" }.joined())
+        let best = try h.lznPipe("compare", "sweep", "--metric", "score", "--sort", "sweep:score", "--descending")
+        XCTAssertEqual(best.stdout.split(separator: "\n")[2].split(separator: " ").first, "text=yy,weight=4.0", best.stdout)
+        let markdown = try h.lznPipe("compare", p, "--metric", "length", "--stages", "--format", "markdown")
+        XCTAssertEqual(markdown.stdout.split(separator: "\n").count, 2 + 13, markdown.stdout)
+        XCTAssertTrue(markdown.stdout.hasPrefix("| stage |"), markdown.stdout)
+        let byRun = try h.lznPipe("compare", "sweep", "--runs", "--metric", "score", "--format", "json")
+        XCTAssertEqual(byRun.exitCode, 0, byRun.stderr)
+        XCTAssertTrue(byRun.stdout.hasPrefix(#"[{"run":"1""#), byRun.stdout)
+        XCTAssertEqual(try h.lznPipe("compare", "sweep", "--sort", "nope").exitCode, 2)
+        XCTAssertEqual(try h.lznPipe("compare", "nothing").exitCode, 2)
+
+        let report = try h.lznPipe("report", "sweep", "--out", h.path("report"))
+        XCTAssertEqual(report.exitCode, 0, report.stderr)
+        let html = try String(contentsOfFile: h.path("report/index.html"), encoding: .utf8)
+        XCTAssertTrue(html.contains("Matrix members"), html)
+        XCTAssertTrue(html.contains("sweep:score against weight"), html)
 
         let status = try h.lznPipe("status", grown, "--set", "sweep@text=x,weight=0.5.sleep_ms=1")
         XCTAssertEqual(status.exitCode, 0, status.stderr)
