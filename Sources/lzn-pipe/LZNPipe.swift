@@ -11,7 +11,7 @@ struct LZNPipe: ParsableCommand {
             """,
         subcommands: [
             QueryCommand.self, ListCommand.self, ShowCommand.self, ExportCommand.self, ImportCommand.self,
-            FsckCommand.self, GCCommand.self,
+            FsckCommand.self, GCCommand.self, PushCommand.self, PullCommand.self,
             RunCommand.self, StatusCommand.self, DagCommand.self, RunsCommand.self, LogCommand.self, MetricsCommand.self, CompareCommand.self, ReportCommand.self,
         ]
     )

@@ -4,26 +4,7 @@ import XCTest
 /// End-to-end matrix stages: the real lzn-pipe runs the fixture stage over a 2×2 sweep.
 final class MatrixPipelineTests: XCTestCase {
     /// base ─▶ sweep (text × weight) ─▶ score (one per member)
-    func sweep(_ h: PipelineHarness, weights: String = "0.5, 2.0") throws -> String {
-        try h.write("sweep.toml", """
-        description = "a 2x2 sweep of the fixture"
-        [stages.base]
-        run = "lzn-stage-fixture"
-        params = { text = "base" }
-
-        [stages.sweep]
-        run = "lzn-stage-fixture"
-        inputs = { source = "base.out" }
-        [stages.sweep.matrix]
-        text = ["x", "yy"]
-        weight = [\(weights)]
-
-        [stages.score]
-        run = "lzn-stage-fixture"
-        inputs = { source = "sweep.out" }
-        params = { text = "s" }
-        """)
-    }
+    func sweep(_ h: PipelineHarness, weights: String = "0.5, 2.0") throws -> String { try writeSweep(h, weights: weights) }
 
     static let members = ["text=x,weight=0.5", "text=x,weight=2.0", "text=yy,weight=0.5", "text=yy,weight=2.0"]
 
@@ -101,4 +82,26 @@ final class MatrixPipelineTests: XCTestCase {
 /// The output with runs of spaces collapsed (plans pad stage names to the longest one).
 func squeezed(_ text: String) -> String {
     text.replacingOccurrences(of: " +", with: " ", options: .regularExpression)
+}
+
+/// base ─▶ sweep (text × weight) ─▶ score (one per member): the fixture over a 2×2 matrix.
+func writeSweep(_ h: PipelineHarness, weights: String = "0.5, 2.0") throws -> String {
+    try h.write("sweep.toml", """
+        description = "a 2x2 sweep of the fixture"
+        [stages.base]
+        run = "lzn-stage-fixture"
+        params = { text = "base" }
+
+        [stages.sweep]
+        run = "lzn-stage-fixture"
+        inputs = { source = "base.out" }
+        [stages.sweep.matrix]
+        text = ["x", "yy"]
+        weight = [\(weights)]
+
+        [stages.score]
+        run = "lzn-stage-fixture"
+        inputs = { source = "sweep.out" }
+        params = { text = "s" }
+        """)
 }
