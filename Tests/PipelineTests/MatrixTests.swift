@@ -24,15 +24,10 @@ final class MatrixTests: XCTestCase {
     """
 
     func validate(_ text: String, _ sets: [String] = []) throws -> ValidatedPipeline {
-        try PipelineValidator.validate(try PipelineFile.parse(text, name: "p", path: "p.toml"),
-                                       overrides: try sets.map(ParamOverride.parse), describe: TestStages.describe)
+        try validatedPipeline(text, overrides: try sets.map(ParamOverride.parse))
     }
 
-    func issues(_ text: String) -> [String] {
-        do { _ = try validate(text); return ["no error"] } catch PipelineError.invalid(let issues) {
-            return issues.map(\.description)
-        } catch { return ["\(error)"] }
-    }
+    func issues(_ text: String) -> [String] { pipelineIssues(text) }
 
     func testMatrixExpandsIntoNamedMembersAndDownstreamStagesFollow() throws {
         let p = try validate(sweep)

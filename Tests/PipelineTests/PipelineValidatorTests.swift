@@ -24,15 +24,10 @@ final class PipelineValidatorTests: XCTestCase {
     """
 
     func validate(_ text: String, overrides: [ParamOverride] = []) throws -> ValidatedPipeline {
-        let file = try PipelineFile.parse(text, name: "p", path: "p.toml")
-        return try PipelineValidator.validate(file, overrides: overrides, describe: TestStages.describe)
+        try validatedPipeline(text, overrides: overrides)
     }
 
-    func issues(_ text: String) -> [String] {
-        do { _ = try validate(text); return ["no error"] } catch PipelineError.invalid(let issues) {
-            return issues.map(\.description)
-        } catch { return ["\(error)"] }
-    }
+    func issues(_ text: String) -> [String] { pipelineIssues(text) }
 
     func testGoodPipelineResolvesTypesDefaultsAndOrder() throws {
         let p = try validate(good)
@@ -145,4 +140,17 @@ final class PipelineValidatorTests: XCTestCase {
                                   upstream: ["report": ["a", "b"], "a": ["root"], "b": ["root"]])
         XCTAssertEqual(graph.topologicalOrder(), .success(["root", "b", "a", "report"]))
     }
+}
+
+/// `text` as pipeline file p.toml, validated against the literal test stages.
+func validatedPipeline(_ text: String, overrides: [ParamOverride] = []) throws -> ValidatedPipeline {
+    let file = try PipelineFile.parse(text, name: "p", path: "p.toml")
+    return try PipelineValidator.validate(file, overrides: overrides, describe: TestStages.describe)
+}
+
+/// Every problem validating `text` finds, as "file:line: message" ("no error" when valid).
+func pipelineIssues(_ text: String) -> [String] {
+    do { _ = try validatedPipeline(text); return ["no error"] } catch PipelineError.invalid(let issues) {
+        return issues.map(\.description)
+    } catch { return ["\(error)"] }
 }
