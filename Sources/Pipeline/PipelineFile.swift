@@ -23,6 +23,13 @@ public struct StageEntry {
     public var params: [String: Located<ParamValue>]
     public var inputs: [String: Located<OutputRef>]
     public var location: SourceLocation
+    /// `[stages.NAME.matrix]`: the swept parameters in file order (empty for a plain stage).
+    public var matrix: [MatrixAxis] = []
+    /// Set on the stages `MatrixExpansion` makes: which member of which written stage this is.
+    public var member: MatrixMember?
+
+    /// The stage as written in the file: its own name, or the matrix stage it is a member of.
+    public var writtenName: String { member?.base ?? name }
 }
 
 /// A pipeline file as written: the stages in file order. Only the file's own structure is
@@ -33,7 +40,7 @@ public struct PipelineFile {
     public var summary: String?
     public var stages: [StageEntry]
 
-    public static let stageKeys = ["run", "params", "inputs"]
+    public static let stageKeys = ["run", "params", "inputs", "matrix"]
 
     public static func load(path: String) throws -> PipelineFile { try load(path: path, includedFrom: []) }
 
@@ -119,9 +126,13 @@ public struct PipelineFile {
                                    _ issues: inout [PipelineIssue]) -> StageEntry? {
         let before = issues.count
         if name.contains(".") || name.isEmpty { issues.append(PipelineIssue(at(body.line), "bad stage name '\(name)'")) }
+        if name.contains("@") {
+            issues.append(PipelineIssue(at(body.line), "bad stage name '\(name)' ('@' is reserved for the members of a matrix stage)"))
+        }
         var executable: Located<String>?
         var params: [String: Located<ParamValue>] = [:]
         var inputs: [String: Located<OutputRef>] = [:]
+        var matrix: [MatrixAxis] = []
         for key in body.keys {
             let node = body[key]!
             switch key {
@@ -149,6 +160,8 @@ public struct PipelineFile {
                     }
                     inputs[i] = Located(value: ref, location: at(iNode.line))
                 }
+            case "matrix":
+                matrix = matrixAxes(name, node, at, &issues)
             default:
                 issues.append(PipelineIssue(at(node.line), "stage '\(name)': unknown key '\(key)' (expected: \(stageKeys.joined(separator: ", ")))"))
             }
@@ -156,11 +169,64 @@ public struct PipelineFile {
         if executable == nil && issues.count == before {
             issues.append(PipelineIssue(at(body.line), "stage '\(name)' has no 'run = \"EXECUTABLE\"'"))
         }
+        for axis in matrix {
+            if let set = params[axis.key] {
+                issues.append(PipelineIssue(axis.location, "stage '\(name)': parameter '\(axis.key)' is set both in params (line \(set.location.line ?? 0)) and in the matrix"))
+            }
+        }
+        issues[before...].sort { ($0.location.line ?? 0) < ($1.location.line ?? 0) }
         guard let executable, issues.count == before else { return nil }
-        return StageEntry(name: name, executable: executable, params: params, inputs: inputs, location: at(body.line))
+        return StageEntry(name: name, executable: executable, params: params, inputs: inputs, location: at(body.line), matrix: matrix)
+    }
+
+    /// `[stages.NAME.matrix]` (or `matrix = { … }`): each key a parameter, each value a non-empty
+    /// list of distinct values for it.
+    private static func matrixAxes(_ name: String, _ node: TOMLNode, _ at: (Int?) -> SourceLocation,
+                                   _ issues: inout [PipelineIssue]) -> [MatrixAxis] {
+        guard case .table(let table) = node.value else {
+            issues.append(PipelineIssue(at(node.line), "stage '\(name)': 'matrix' must be a table of parameter = [values]"))
+            return []
+        }
+        if table.keys.isEmpty {
+            issues.append(PipelineIssue(at(node.line), "stage '\(name)': 'matrix' lists no parameters"))
+        }
+        var axes: [MatrixAxis] = []
+        for key in table.keys {
+            let axisNode = table[key]!
+            let location = at(axisNode.line)
+            guard case .array(let items) = axisNode.value else {
+                issues.append(PipelineIssue(location, "stage '\(name)': matrix parameter '\(key)' must be a list of values, got a \(axisNode.value.typeName)"))
+                continue
+            }
+            if items.isEmpty {
+                issues.append(PipelineIssue(location, "stage '\(name)': matrix parameter '\(key)' has an empty list (give at least one value)"))
+                continue
+            }
+            var values: [ParamValue] = []
+            for item in items {
+                guard let v = paramValue(item) else {
+                    issues.append(PipelineIssue(at(item.line), "stage '\(name)': matrix parameter '\(key)' has an unsupported value (\(item.value.typeName))"))
+                    continue
+                }
+                if values.contains(where: { $0.memberText == v.memberText }) {
+                    issues.append(PipelineIssue(at(item.line), "stage '\(name)': matrix parameter '\(key)' lists \(v.memberText) twice (two members would be named \(name)@\(key)=\(v.memberText))"))
+                    continue
+                }
+                values.append(v)
+            }
+            axes.append(MatrixAxis(key: key, values: values, location: location))
+        }
+        return axes
     }
 
     static func outputRef(_ text: String) -> OutputRef? {
+        if text.contains("@") {
+            // `train@lr=0.001,batch=256.checkpoint`: a matrix member's output (values may hold dots).
+            guard let dot = text.lastIndex(of: "."), let at = text.firstIndex(of: "@"), at > text.startIndex, dot > at else { return nil }
+            let output = String(text[text.index(after: dot)...])
+            guard !output.isEmpty, !output.contains("="), !output.contains(","), !text[..<at].contains(".") else { return nil }
+            return OutputRef(stage: String(text[..<dot]), output: output)
+        }
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
         return OutputRef(stage: String(parts[0]), output: String(parts[1]))

@@ -74,7 +74,10 @@ public struct Planner {
     /// Stages `--until` asks for: the target and its ancestors (all stages without `--until`).
     public var requested: Set<String> {
         guard let until else { return Set(pipeline.stages.map(\.name)) }
-        return pipeline.graph.ancestors(of: until).union([until])
+        // A matrix stage's written name means all its members.
+        return pipeline.stageNames(matching: until).reduce(into: Set<String>()) { wanted, name in
+            wanted.formUnion(pipeline.graph.ancestors(of: name).union([name]))
+        }
     }
 
     public func plan() throws -> [StagePlan] {

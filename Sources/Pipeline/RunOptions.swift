@@ -13,14 +13,14 @@ public struct RunOptions: Sendable {
     /// Checks the stage names against the pipeline (usage errors, exit 2).
     public func check(against pipeline: ValidatedPipeline) throws {
         let names = pipeline.stages.map(\.name)
-        for name in forced.sorted() + (until.map { [$0] } ?? []) where !names.contains(name) {
+        for name in forced.sorted() + (until.map { [$0] } ?? []) where pipeline.stageNames(matching: name).isEmpty {
             throw PipelineError.usage("no stage '\(name)' in \(pipeline.path) (stages: \(names.joined(separator: ", ")))")
         }
         if jobs < 1 { throw PipelineError.usage("--jobs must be at least 1") }
     }
 
     public func forcedStages(in pipeline: ValidatedPipeline) -> Set<String> {
-        forceAll ? Set(pipeline.stages.map(\.name)) : forced
+        forceAll ? Set(pipeline.stages.map(\.name)) : Set(forced.flatMap(pipeline.stageNames(matching:)))
     }
 }
 

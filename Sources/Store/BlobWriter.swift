@@ -63,20 +63,10 @@ final class BlobWriter {
     }
 
     private func flush() throws {
-        let session = try store.writeSession()
         let raw = UnsafeRawBufferPointer(rebasing: buffer[0..<filled])
         whole.update(bufferPointer: raw)
         let hash = Hex.sha256(raw)
-        try store.db.immediateTransaction {
-            let insert = try store.db.prepare("INSERT OR IGNORE INTO chunks (hash, size, data) VALUES (?, ?, ?)")
-            try insert.bind(.text(hash), at: 1)
-            try insert.bind(.integer(Int64(raw.count)), at: 2)
-            try insert.bindNoCopy(raw, at: 3)
-            while try insert.step() {}
-            insert.reset()
-            try store.db.run("INSERT OR IGNORE INTO session_chunks (session, chunk) VALUES (?, ?)",
-                             [.integer(session), .text(hash)])
-        }
+        try store.storeChunk(hash: hash, raw)
         chunks.append(hash)
         size += raw.count
         filled = 0
@@ -84,6 +74,25 @@ final class BlobWriter {
 }
 
 extension Store {
+    /// Stores one chunk (if new) in its own short transaction, pinned by this connection's write
+    /// session. `hash` must be the SHA-256 of `data`. Returns whether the chunk was new.
+    @discardableResult
+    func storeChunk(hash: String, _ data: UnsafeRawBufferPointer) throws -> Bool {
+        let session = try writeSession()
+        return try db.immediateTransaction {
+            let insert = try db.prepare("INSERT OR IGNORE INTO chunks (hash, size, data) VALUES (?, ?, ?)")
+            try insert.bind(.text(hash), at: 1)
+            try insert.bind(.integer(Int64(data.count)), at: 2)
+            try insert.bindNoCopy(data, at: 3)
+            while try insert.step() {}
+            insert.reset()
+            let inserted = db.changes > 0
+            try db.run("INSERT OR IGNORE INTO session_chunks (session, chunk) VALUES (?, ?)",
+                       [.integer(session), .text(hash)])
+            return inserted
+        }
+    }
+
     /// Stages the concatenation of `parts` as one blob's content.
     func stage(_ parts: [UInt8]...) throws -> StagedBlob {
         try sql {

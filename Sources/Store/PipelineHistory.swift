@@ -54,6 +54,22 @@ extension Store {
         }
     }
 
+    /// As of pipeline run `run`, the newest succeeded run of each stage of its pipeline (made by
+    /// that run or an earlier one): the stage runs whose metrics `metricValues(asOf:)` reports.
+    public func succeededStageRuns(asOf run: Int64) throws -> [StageRun] {
+        try sql {
+            try db.query("""
+                SELECT \(Store.stageRunColumns(as: "s")) FROM stage_runs AS s
+                WHERE s.id IN (
+                  SELECT max(s2.id) FROM stage_runs AS s2 JOIN pipeline_runs AS p ON p.id = s2.pipeline_run
+                  WHERE p.pipeline = (SELECT pipeline FROM pipeline_runs WHERE id = ?1)
+                    AND s2.pipeline_run <= ?1 AND s2.status = 'succeeded'
+                  GROUP BY s2.stage)
+                ORDER BY s.id
+                """, [.integer(run)], row: stageRunRow)
+        }
+    }
+
     /// The newest run of each stage of pipeline `pipeline`, whatever its status, by stage name.
     public func newestStageRuns(pipeline: String) throws -> [StageRun] {
         try sql {

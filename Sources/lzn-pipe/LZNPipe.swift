@@ -11,8 +11,8 @@ struct LZNPipe: ParsableCommand {
             """,
         subcommands: [
             QueryCommand.self, ListCommand.self, ShowCommand.self, ExportCommand.self, ImportCommand.self,
-            FsckCommand.self, GCCommand.self,
-            RunCommand.self, StatusCommand.self, DagCommand.self, RunsCommand.self, LogCommand.self, MetricsCommand.self, ReportCommand.self,
+            FsckCommand.self, GCCommand.self, PushCommand.self, PullCommand.self,
+            RunCommand.self, StatusCommand.self, DagCommand.self, RunsCommand.self, LogCommand.self, MetricsCommand.self, CompareCommand.self, ReportCommand.self,
         ]
     )
 }

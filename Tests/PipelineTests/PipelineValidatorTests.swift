@@ -24,15 +24,10 @@ final class PipelineValidatorTests: XCTestCase {
     """
 
     func validate(_ text: String, overrides: [ParamOverride] = []) throws -> ValidatedPipeline {
-        let file = try PipelineFile.parse(text, name: "p", path: "p.toml")
-        return try PipelineValidator.validate(file, overrides: overrides, describe: TestStages.describe)
+        try validatedPipeline(text, overrides: overrides)
     }
 
-    func issues(_ text: String) -> [String] {
-        do { _ = try validate(text); return ["no error"] } catch PipelineError.invalid(let issues) {
-            return issues.map(\.description)
-        } catch { return ["\(error)"] }
-    }
+    func issues(_ text: String) -> [String] { pipelineIssues(text) }
 
     func testGoodPipelineResolvesTypesDefaultsAndOrder() throws {
         let p = try validate(good)
@@ -78,7 +73,7 @@ final class PipelineValidatorTests: XCTestCase {
         params = { mode = { x = 1 } }
         """), [
             "p.toml:1: unknown key 'color' (expected: description, include, stages)",
-            "p.toml:4: stage 'a': unknown key 'cmd' (expected: run, params, inputs)",
+            "p.toml:4: stage 'a': unknown key 'cmd' (expected: run, params, inputs, matrix)",
             "p.toml:5: stage 'a': 'params' must be a table",
             "p.toml:6: stage 'b' has no 'run = \"EXECUTABLE\"'",
             "p.toml:10: stage 'c': input 'dataset' must be \"STAGE.OUTPUT\"",
@@ -145,4 +140,17 @@ final class PipelineValidatorTests: XCTestCase {
                                   upstream: ["report": ["a", "b"], "a": ["root"], "b": ["root"]])
         XCTAssertEqual(graph.topologicalOrder(), .success(["root", "b", "a", "report"]))
     }
+}
+
+/// `text` as pipeline file p.toml, validated against the literal test stages.
+func validatedPipeline(_ text: String, overrides: [ParamOverride] = []) throws -> ValidatedPipeline {
+    let file = try PipelineFile.parse(text, name: "p", path: "p.toml")
+    return try PipelineValidator.validate(file, overrides: overrides, describe: TestStages.describe)
+}
+
+/// Every problem validating `text` finds, as "file:line: message" ("no error" when valid).
+func pipelineIssues(_ text: String) -> [String] {
+    do { _ = try validatedPipeline(text); return ["no error"] } catch PipelineError.invalid(let issues) {
+        return issues.map(\.description)
+    } catch { return ["\(error)"] }
 }

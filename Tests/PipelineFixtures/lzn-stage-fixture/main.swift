@@ -1,7 +1,7 @@
 // A small, controllable stage for the scheduler's end-to-end tests: a real StageKit stage that
 // reads an optional text input, appends its `text` parameter, registers the result as a text
-// artifact with a metric, and can be told to fail, to take its time (with progress lines) or to wait
-// for a file the test creates.
+// artifact with two metrics, and can be told to fail, to take its time (with progress lines) or to
+// wait for a file the test creates.
 // LZN_FIXTURE_VERSION overrides its implementation version, to test executable identity.
 import Foundation
 import StageKit
@@ -17,6 +17,7 @@ let description = StageDescription(
         .int("sleep_ms", default: 0, doc: "Time to take, reported as 10 progress steps."),
         .string("touch", default: "", doc: "A file to create when the stage starts (tests watch it)."),
         .string("wait_for", default: "", doc: "A file to wait for (up to 60 s, then fail) before finishing: tests order events with it."),
+        .float("weight", default: 1, doc: "Scales the 'score' metric (score = weight × length)."),
     ],
     inputs: [ArtifactSpec("source", kind: "text", optional: true, doc: "Text to extend.")],
     outputs: [ArtifactSpec("out", kind: "text", doc: "The extended text.")])
@@ -44,4 +45,5 @@ stageMain(Stage(description) { ctx in
     let text = source + "|" + ctx.params.string("text")
     try ctx.setOutput("out", try ctx.store.putText(text, name: "fixture-\(ctx.stageName)"))
     ctx.metric("length", Double(text.count))
+    ctx.metric("score", ctx.params.float("weight") * Double(text.count))
 })
