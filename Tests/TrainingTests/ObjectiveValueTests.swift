@@ -1,3 +1,4 @@
+import Models
 import Datasets
 import Engine
 import Foundation
