@@ -108,6 +108,34 @@ final class PipelineHarness {
     }
 }
 
+extension PipelineHarness {
+    /// chain.toml, four fixture stages: a ─▶ b ─▶ c, a ─▶ d; `b` and `c` are appended to those
+    /// stages' parameters (", sleep_ms = 100"). Returns its path.
+    func writeChain(b: String = "", c: String = "") throws -> String {
+        try write("chain.toml", """
+        description = "fixture chain"
+        [stages.a]
+        run = "lzn-stage-fixture"
+        params = { text = "a" }
+
+        [stages.b]
+        run = "lzn-stage-fixture"
+        inputs = { source = "a.out" }
+        params = { text = "b"\(b) }
+
+        [stages.c]
+        run = "lzn-stage-fixture"
+        inputs = { source = "b.out" }
+        params = { text = "c"\(c) }
+
+        [stages.d]
+        run = "lzn-stage-fixture"
+        inputs = { source = "a.out" }
+        params = { text = "d" }
+        """)
+    }
+}
+
 /// `stage` lines of the run's output that say it started ("▶ NAME: running ...").
 func startedStages(_ output: PipelineHarness.Output) -> [String] {
     output.stdout.split(separator: "\n").compactMap { line in

@@ -6,19 +6,10 @@ import XCTest
 final class ReadOnlyCommandsTests: XCTestCase {
     func testEveryReadOnlyCommandLeavesTheStoreByteIdentical() throws {
         let h = try PipelineHarness()
-        let p = try h.write("pair.toml", """
-            [stages.a]
-            run = "lzn-stage-fixture"
-            params = { text = "a" }
-
-            [stages.b]
-            run = "lzn-stage-fixture"
-            inputs = { source = "a.out" }
-            params = { text = "b" }
-            """)
+        let p = try h.writeChain()
         let first = try h.lznPipe("run", p)
         XCTAssertEqual(first.exitCode, 0, first.stdout + first.stderr)
-        let output = try XCTUnwrap(try h.query("SELECT id FROM artifacts WHERE name = 'fixture-b'").first?.first)
+        let output = try XCTUnwrap(try h.query("SELECT id FROM artifacts WHERE name = 'fixture-c'").first?.first)
 
         let commands: [[String]] = [
             ["status", p],
@@ -26,9 +17,9 @@ final class ReadOnlyCommandsTests: XCTestCase {
             ["runs"],
             ["ls"],
             ["show", output],
-            ["export", output, "--out", h.path("b.txt")],
+            ["export", output, "--out", h.path("c.txt")],
             ["fsck"],
-            ["log", "b"],
+            ["log", "c"],
             ["metrics", p],
             ["report", p, "--out", h.path("report")],
             ["query", "SELECT stage, status FROM stage_runs"],
@@ -44,7 +35,7 @@ final class ReadOnlyCommandsTests: XCTestCase {
                 XCTFail("\(arguments) changed \(name) (\(bytes.count) → \(after[name]?.count ?? 0) bytes)")
             }
         }
-        XCTAssertEqual(try String(contentsOfFile: h.path("b.txt"), encoding: .utf8), "|a|b", "export wrote the artifact")
+        XCTAssertEqual(try String(contentsOfFile: h.path("c.txt"), encoding: .utf8), "|a|b|c", "export wrote the artifact")
         XCTAssertTrue(FileManager.default.fileExists(atPath: h.path("report/index.html")), "report wrote its page")
     }
 

@@ -4,35 +4,9 @@ import XCTest
 /// End-to-end: the real lzn-pipe binary runs real stage executables (the fixture stage, a
 /// StageKit stage built next to it) against a real SQLite store.
 final class SchedulerTests: XCTestCase {
-    /// a ─▶ b ─▶ c
-    /// └──▶ d
-    func chain(_ h: PipelineHarness, b: String = "", c: String = "") throws -> String {
-        try h.write("chain.toml", """
-        description = "fixture chain"
-        [stages.a]
-        run = "lzn-stage-fixture"
-        params = { text = "a" }
-
-        [stages.b]
-        run = "lzn-stage-fixture"
-        inputs = { source = "a.out" }
-        params = { text = "b"\(b) }
-
-        [stages.c]
-        run = "lzn-stage-fixture"
-        inputs = { source = "b.out" }
-        params = { text = "c"\(c) }
-
-        [stages.d]
-        run = "lzn-stage-fixture"
-        inputs = { source = "a.out" }
-        params = { text = "d" }
-        """)
-    }
-
     func testFirstRunRunsAllAndSecondRunsNoneAndSaysSo() throws {
         let h = try PipelineHarness()
-        let p = try chain(h)
+        let p = try h.writeChain()
         let first = try h.lznPipe("run", p)
         XCTAssertEqual(first.exitCode, 0, first.stderr)
         XCTAssertEqual(startedStages(first), ["a", "b", "c", "d"])
@@ -56,7 +30,7 @@ final class SchedulerTests: XCTestCase {
 
     func testSetRerunsExactlyTheStageAndItsDescendantsAndChangingBackReuses() throws {
         let h = try PipelineHarness()
-        let p = try chain(h)
+        let p = try h.writeChain()
         XCTAssertEqual(try h.lznPipe("run", p).exitCode, 0)
 
         let dry = try h.lznPipe("run", p, "--set", "b.text=B", "--dry-run")
@@ -83,7 +57,7 @@ final class SchedulerTests: XCTestCase {
 
     func testFailingStageStopsItsDescendantsAndAFixedRunResumes() throws {
         let h = try PipelineHarness()
-        let p = try chain(h, b: ", fail = true")
+        let p = try h.writeChain(b: ", fail = true")
         let failed = try h.lznPipe("run", p)
         XCTAssertEqual(failed.exitCode, 1)
         XCTAssertEqual(startedStages(failed), ["a", "b", "d"])
@@ -104,7 +78,7 @@ final class SchedulerTests: XCTestCase {
 
     func testForceUntilAndExecutableIdentity() throws {
         let h = try PipelineHarness()
-        let p = try chain(h)
+        let p = try h.writeChain()
         let until = try h.lznPipe("run", p, "--until", "b")
         XCTAssertEqual(startedStages(until), ["a", "b"])
         XCTAssertEqual(startedStages(try h.lznPipe("run", p)), ["c", "d"])
@@ -138,14 +112,14 @@ final class SchedulerTests: XCTestCase {
         XCTAssertTrue(out.stderr.contains("bad.toml:5: stage 'b': unknown executable 'lzn-no-such-stage'"), out.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: h.storePath), "nothing runs, no store is created")
         XCTAssertEqual(try h.lznPipe("run", "no-such-pipeline").exitCode, 2)
-        XCTAssertEqual(try h.lznPipe("run", try chain(h), "--set", "b.sleep_ms=soon").exitCode, 2)
+        XCTAssertEqual(try h.lznPipe("run", try h.writeChain(), "--set", "b.sleep_ms=soon").exitCode, 2)
     }
 
     func testTwoConcurrentRunsDoNotBothExecute() throws {
         let h = try PipelineHarness()
         let touch = h.path("b-started"), release = h.path("release-b")
         // b runs until the test releases it: everything below happens while the first run holds the store.
-        let p = try chain(h, b: ", touch = \"\(touch)\", wait_for = \"\(release)\"")
+        let p = try h.writeChain(b: ", touch = \"\(touch)\", wait_for = \"\(release)\"")
         let first = try h.start(["run", p])
         XCTAssertTrue(h.waitFor(touch), "stage b should start")
 
@@ -174,7 +148,7 @@ final class SchedulerTests: XCTestCase {
         let h = try PipelineHarness()
         let touch = h.path("b-started")
         // b would take a minute: it must stop because its scheduler died, not because it finished.
-        let p = try chain(h, b: ", sleep_ms = 60000, touch = \"\(touch)\"")
+        let p = try h.writeChain(b: ", sleep_ms = 60000, touch = \"\(touch)\"")
         let run = try h.start(["run", p])
         XCTAssertTrue(h.waitFor(touch))
         let childPid = pid_t(try String(contentsOfFile: touch, encoding: .utf8))!
@@ -209,7 +183,7 @@ final class SchedulerTests: XCTestCase {
     func checkStopSignal(_ signal: Int32, name: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let h = try PipelineHarness()
         let touch = h.path("b-started")
-        let p = try chain(h, b: ", sleep_ms = 60000, touch = \"\(touch)\"")
+        let p = try h.writeChain(b: ", sleep_ms = 60000, touch = \"\(touch)\"")
         let run = try h.start(["run", p])
         XCTAssertTrue(h.waitFor(touch), file: file, line: line)
         let stagePid = pid_t(try String(contentsOfFile: touch, encoding: .utf8))!
@@ -229,7 +203,7 @@ final class SchedulerTests: XCTestCase {
 
     func testRunsMetricsAndDag() throws {
         let h = try PipelineHarness()
-        let p = try chain(h)
+        let p = try h.writeChain()
         XCTAssertEqual(try h.lznPipe("run", p).exitCode, 0)
         XCTAssertEqual(try h.lznPipe("run", p, "--set", "b.text=bbb").exitCode, 0)
         let diff = try h.lznPipe("metrics", "--diff", "1", "2")

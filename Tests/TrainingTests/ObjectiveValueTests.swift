@@ -50,12 +50,18 @@ final class ObjectiveValueTests: XCTestCase {
     }
 
     /// A trainer at preset xs on the synthetic quadrants, and its first iteration's batch and generators.
+    /// The decoder's output convolution starts at zero (velocity 0, so a loss of either sign of the
+    /// target would agree): it gets random weights first.
     private func firstIteration(_ mode: TrainingMode, size: Int = 8, batch: Int = 8,
                                 configure: (inout TrainingConfig) -> Void = { _ in })
         throws -> (trainer: Trainer, data: Dataset, indices: [Int], randomness: IterationRandomness, output: ObjectiveOutput) {
         let data = SyntheticData.quadrants(size: size)
         let config = SyntheticData.config(mode, dataset: data, iterations: 1, batch: batch, configure: configure)
         let trainer = try Trainer(config: config, dataset: data)
+        if let output = trainer.networks.decoder?.cout.weight {
+            var rng = Philox(seed: 12)
+            output.withUnsafeMutableBufferPointer { rng.fillUniform($0, low: -0.1, high: 0.1) }
+        }
         let indices = trainer.order.indices(iteration: 0)
         let randomness = IterationRandomness(seed: config.seed, iteration: 0)
         let output = try trainer.objective.loss(indices: indices, randomness: randomness, diagnostics: true, shard: trainer.shard)
@@ -113,6 +119,7 @@ final class ObjectiveValueTests: XCTestCase {
                 let error = Double(v[i]) - (Double(a[i]) - Double(b[i]))
                 return sum + error * error
             } / Double(v.count)
+            XCTAssertGreaterThan(v.map { abs($0) }.max() ?? 0, 0.01, "the decoder's velocity is not zero")
             XCTAssertEqual(output.terms["recon_loss"]!, expected, accuracy: 1e-5 * expected, "latent \(latent)")
             XCTAssertEqual(output.terms["loss"]!, expected, accuracy: 1e-5 * expected, "latent \(latent)")
         }
