@@ -168,11 +168,9 @@ extension KnobSet {
 
     /// Every field, knob or not, as (snake_case name, value).
     public var values: [(name: String, value: ParamValue)] {
-        Mirror(reflecting: self).children.compactMap { child in
-            guard let label = child.label else { return nil }
-            let field = label.hasPrefix("_") ? String(label.dropFirst()) : label
-            let value = (child.value as? any KnobValue)?.paramValue ?? (child.value as? AnyKnob)?.paramValue
-            return value.map { (Self.snakeCase(field), $0) }
+        Self.fields(of: self).compactMap { field in
+            let value = (field.value as? any KnobValue)?.paramValue ?? (field.value as? AnyKnob)?.paramValue
+            return value.map { (field.name, $0) }
         }
     }
 
@@ -194,11 +192,7 @@ extension KnobSet {
     public init(values given: [String: JSON]) throws {
         var merged = Dictionary(uniqueKeysWithValues: Self.prototype.values.map { ($0.name, JSON($0.value)) })
         for (key, value) in given { merged[Self.snakeCase(key)] = value }
-        let fieldNames = Dictionary(Mirror(reflecting: Self.prototype).children.compactMap { child -> (String, String)? in
-            guard let label = child.label else { return nil }
-            let field = label.hasPrefix("_") ? String(label.dropFirst()) : label
-            return (Self.snakeCase(field), field)
-        }, uniquingKeysWith: { first, _ in first })
+        let fieldNames = Dictionary(Self.fields(of: Self.prototype).map { ($0.name, $0.property) }, uniquingKeysWith: { first, _ in first })
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .custom { path in
             let key = path.last!.stringValue
@@ -218,9 +212,16 @@ extension KnobSet {
     }
 
     private static func knobs(of instance: Self) -> [(name: String, knob: AnyKnob)] {
+        fields(of: instance).compactMap { field in (field.value as? AnyKnob).map { (field.name, $0) } }
+    }
+
+    /// The stored fields through reflection, in declaration order: the Swift property name (a
+    /// wrapper's storage `_x` read as `x`), its snake_case parameter name, and the stored value.
+    private static func fields(of instance: Self) -> [(property: String, name: String, value: Any)] {
         Mirror(reflecting: instance).children.compactMap { child in
-            guard let label = child.label, label.hasPrefix("_"), let knob = child.value as? AnyKnob else { return nil }
-            return (snakeCase(String(label.dropFirst())), knob)
+            guard let label = child.label else { return nil }
+            let property = label.hasPrefix("_") ? String(label.dropFirst()) : label
+            return (property, snakeCase(property), child.value)
         }
     }
 
