@@ -64,28 +64,27 @@ final class FlowField {
         return kernel
     }
 
-    /// π and m = πA at (x, t); returns the view of π (valid until the next call).
+    /// m = πA at (x, t); with `recording`, returns the view of the B×N π (valid until the next call).
     @discardableResult
-    func evaluate(x: UnsafePointer<Double>, t: Double, mean: UnsafeMutablePointer<Double>) -> Probabilities {
+    /// `keptAs` (the evaluation's index) lets the gradient of the same evaluation reuse its sparse posterior.
+    func evaluate(x: UnsafePointer<Double>, t: Double, mean: UnsafeMutablePointer<Double>, recording: Bool,
+                  keptAs evaluation: Int? = nil) -> Probabilities? {
         if usesFloat32(at: t) {
-            let kernel = fastKernel()
-            kernel.evaluate(x: x, t: t, mean: mean)
-            return .float(kernel.probabilities)
+            return fastKernel().evaluate(x: x, t: t, mean: mean, recording: recording, keptAs: evaluation).map { .float($0) }
         }
-        let kernel = preciseKernel()
-        kernel.evaluate(x: x, t: t, mean: mean)
-        return .double(kernel.probabilities)
+        return preciseKernel().evaluate(x: x, t: t, mean: mean, recording: recording, keptAs: evaluation).map { .double($0) }
     }
 
     func accumulateGradient(x: UnsafePointer<Double>, t: Double, meanGradient: UnsafePointer<Double>?,
                             probabilityGradient: [ProbabilityGradientEntry<Double>],
-                            xGradient: UnsafeMutablePointer<Double>, anchorGradient: UnsafeMutablePointer<Double>) {
+                            xGradient: UnsafeMutablePointer<Double>, anchorGradient: UnsafeMutablePointer<Double>,
+                            keptAs evaluation: Int? = nil) {
         if usesFloat32(at: t) {
             fastKernel().accumulateGradient(x: x, t: t, meanGradient: meanGradient, probabilityGradient: probabilityGradient,
-                                            xGradient: xGradient, anchorGradient: anchorGradient)
+                                            xGradient: xGradient, anchorGradient: anchorGradient, keptAs: evaluation)
         } else {
             preciseKernel().accumulateGradient(x: x, t: t, meanGradient: meanGradient, probabilityGradient: probabilityGradient,
-                                               xGradient: xGradient, anchorGradient: anchorGradient)
+                                               xGradient: xGradient, anchorGradient: anchorGradient, keptAs: evaluation)
         }
     }
 }

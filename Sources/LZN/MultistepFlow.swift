@@ -35,9 +35,10 @@ final class MultistepFlow {
             if keepStates { states.append(contentsOf: x) }
             let m0 = history + (evaluation % 3) * count
             let probabilities = x.withUnsafeBufferPointer { xb in
-                field.evaluate(x: xb.baseAddress!, t: schedule.times[evaluation], mean: m0)
+                field.evaluate(x: xb.baseAddress!, t: schedule.times[evaluation], mean: m0, recording: observe != nil,
+                               keptAs: keepStates ? evaluation : nil)
             }
-            observe?(evaluation, probabilities)
+            if let observe, let probabilities { observe(evaluation, probabilities) }
             let update = schedule.updates[evaluation]
             let gamma = update.gamma, e1 = update.epsilon1, e2 = update.epsilon2
             let m1 = history + ((evaluation + 2) % 3) * count
@@ -98,7 +99,7 @@ final class MultistepFlow {
                         field.accumulateGradient(
                             x: sb.baseAddress! + evaluation * count, t: schedule.times[evaluation],
                             meanGradient: g0, probabilityGradient: entries,
-                            xGradient: gb.baseAddress!, anchorGradient: ab.baseAddress!)
+                            xGradient: gb.baseAddress!, anchorGradient: ab.baseAddress!, keptAs: evaluation)
                     }
                 }
             }

@@ -21,9 +21,12 @@ struct BenchCommand: ParsableCommand {
               {"what":"decoder_forward","preset":"s","batch":64,"seconds":...}   unet-s forward, no graph
               {"what":"op","op":...,"shape":...,"forward_seconds":...,"forward_backward_seconds":...}
                   the step's main kernels in isolation, at unet-s/enc-s shapes
+              {"what":"latent_flow_fwd_bwd","B":..,"D":..,"seconds":..}   the latent flow below at
+                  B×D = 1024×64 and 2048×200
             `lzn-bench latent-flow --batch B --dim D --steps 20`:
               {"what":"latent_flow_fwd_bwd","B":..,"D":..,"seconds":..,"peak_rss_mb":..}
-                  one forward Euler latent flow plus the backward of sum(latent²)
+                  one forward Euler latent flow plus the backward of sum(latent²); the peak is the
+                  process's resident memory, so run one size per process to read it
             `lzn-bench modes --batch 128 --preset s`:
               {"what":"train_throughput","model":..,"images_per_second":..}   each trainer's speed
             `lzn-bench convolutions --batch 64`:
@@ -52,7 +55,7 @@ struct CommonOptions: ParsableArguments {
 
 extension BenchCommand {
     struct All: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "all", abstract: "sgemm, the training step, the decoder forward and the op table")
+        static let configuration = CommandConfiguration(commandName: "all", abstract: "sgemm, the training step, the decoder forward, the op table and the latent flow")
 
         @OptionGroup var common: CommonOptions
 
@@ -73,6 +76,10 @@ extension BenchCommand {
             emit(["what": "decoder_forward", "preset": "s", "batch": batch, "threads": Parallel.threads,
                   "seconds": step.decoderForward(repeats: common.repeats)])
             for row in OpTable.measure(batch: batch, repeats: common.repeats) { emit(row) }
+            for (b, d) in [(1024, 64), (2048, 200)] {
+                let flow = try latentFlowBenchmark(batch: b, dim: d, steps: 20, repeats: common.repeats)
+                emit(["what": "latent_flow_fwd_bwd", "B": b, "D": d, "steps": 20, "threads": Parallel.threads, "seconds": flow.seconds])
+            }
         }
     }
 

@@ -23,7 +23,7 @@ struct LatentPosterior<T: FlowScalar>: Equatable, Sendable {
         let points = x.values.map(\.doubleValue)
         var mean = [Double](repeating: 0, count: b * d)
         let pi = points.withUnsafeBufferPointer { xb in
-            mean.withUnsafeMutableBufferPointer { mb in field.evaluate(x: xb.baseAddress!, t: t, mean: mb.baseAddress!) }
+            mean.withUnsafeMutableBufferPointer { mb in field.evaluate(x: xb.baseAddress!, t: t, mean: mb.baseAddress!, recording: true)! }
         }
         probabilities = FlowMatrix(rows: b, columns: n, values: (0..<(b * n)).map { T(pi[$0]) })
         self.mean = FlowMatrix(rows: b, columns: d, values: mean.map { T($0) })
