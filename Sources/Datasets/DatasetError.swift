@@ -5,8 +5,8 @@ import ArrayFormats
 public enum DatasetError: Error, CustomStringConvertible, Equatable {
     case notFound(path: String)
     case unreadable(path: String, reason: String)
-    case corruptGzip(file: String, GzipError)
-    case npy(NPYError)
+    case corruptGzip(file: String, GzipProblem)
+    case npy(NPYProblem)
     case wrongMagic(file: String, found: UInt32, expected: UInt32)
     case truncated(file: String, expectedBytes: Int, actualBytes: Int)
     case overLong(file: String, expectedBytes: Int, actualBytes: Int)
@@ -23,8 +23,8 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
         switch self {
         case let .notFound(path): return "\(path): no such file or folder"
         case let .unreadable(path, reason): return "\(path): cannot read: \(reason)"
-        case let .corruptGzip(file, error): return "\(file): \(error)"
-        case let .npy(error): return error.description
+        case let .corruptGzip(file, problem): return "\(file): \(problem)"
+        case let .npy(problem): return problem.description
         case let .wrongMagic(file, found, expected):
             return "\(file): wrong magic number \(hex(found)) (expected \(hex(expected)))"
         case let .truncated(file, expected, actual):

@@ -22,7 +22,7 @@ extension Store {
             let copied = try writer.append(from: &source, limit: header.payloadLength)
             let extra = try source.skipToEnd()
             guard copied == header.payloadLength, extra == 0 else {
-                throw NPYError.payloadSizeMismatch(source: path, expected: header.payloadLength, actual: copied + extra)
+                throw ArrayFormatError.npy(.payloadSizeMismatch(source: path, expected: header.payloadLength, actual: copied + extra))
             }
             return try writer.finish()
         }
@@ -161,9 +161,9 @@ extension Store {
     private func parsedHeader(_ bytes: [UInt8], label: String) throws -> NPYHeader? {
         do {
             return try NPY.parseHeader(bytes, source: label)
-        } catch NPYError.headerTooShort {
+        } catch ArrayFormatError.npy(.headerTooShort) {
             return nil
-        } catch let e as NPYError {
+        } catch let e as ArrayFormatError {
             throw StoreError.badTensorPayload(artifact: label, detail: e.description)
         }
     }
