@@ -133,9 +133,10 @@ public enum PipelineValidator {
             ($0.name, Array(Set($0.inputs.values.map(\.value.stage)).filter(names.contains)).sorted())
         }))
         switch graph.topologicalOrder() {
-        case .failure(let cycle):
-            let first = entries.first { $0.name == cycle.stages[0] }!
-            issues.append(PipelineIssue(first.location, "cycle: \(cycle.stages.joined(separator: " → "))"))
+        case .failure(let error):
+            guard case .cycle(let cycle) = error else { throw error }
+            let first = entries.first { $0.name == cycle[0] }!
+            issues.append(PipelineIssue(first.location, error.description))
         case .success(let order):
             if issues.isEmpty {
                 stages.sort { order.firstIndex(of: $0.name)! < order.firstIndex(of: $1.name)! }
