@@ -46,13 +46,9 @@ public final class Store {
         self.chunkSize = chunkSize
         if readOnly {
             guard FileManager.default.fileExists(atPath: path) else { throw StoreError.noStore(path) }
-            do {
-                db = try Database(path: path, mode: .readOnly)
-                let found = try Store.supportedVersion(db, path: path)
-                guard found > 0 else { throw StoreError.notAStore(store: path, reason: "it has no lzn-pipe schema version") }
-            } catch let e as SQLiteError {
-                throw StoreError.sqlite(store: path, e)
-            }
+            db = try Database(path: path, mode: .readOnly)
+            let found = try Store.supportedVersion(db, path: path)
+            guard found > 0 else { throw StoreError.notAStore(store: path, reason: "it has no lzn-pipe schema version") }
             return
         }
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
@@ -61,12 +57,8 @@ public final class Store {
         } catch {
             throw StoreError.cannotCreateDirectory(path: directory.path, reason: error.localizedDescription)
         }
-        do {
-            db = try Database(path: path, mode: .readWrite)
-            try Store.prepareAndMigrate(db, path: path)
-        } catch let e as SQLiteError {
-            throw StoreError.sqlite(store: path, e)
-        }
+        db = try Database(path: path, mode: .readWrite)
+        try Store.prepareAndMigrate(db, path: path)
     }
 
     deinit { close() }
@@ -136,13 +128,9 @@ public final class Store {
         return id
     }
 
-    /// Runs store work, turning SQLite failures into `StoreError.sqlite` naming this store.
-    func sql<T>(_ body: () throws -> T) throws -> T {
-        do {
-            return try body()
-        } catch let e as SQLiteError {
-            throw StoreError.sqlite(store: path, e)
-        }
+    /// Runs store work. SQLite failures already name the store (`Database` throws `StoreError.sqlite`).
+    func sql<T>(_ body: () throws -> T) rethrows -> T {
+        try body()
     }
 
     /// Whether a process recorded as (pid, host) may still be running. Other hosts are assumed alive.
