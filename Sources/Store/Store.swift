@@ -114,7 +114,7 @@ public final class Store {
     }
 
     /// The schema version of this store (PRAGMA user_version).
-    public var schemaVersion: Int32 { get throws { try sql { try Store.userVersion(db) } } }
+    public var schemaVersion: Int32 { get throws { try Store.userVersion(db) } }
 
     /// This connection's write session, created on first use (see write_sessions in schema/).
     func writeSession() throws -> Int64 {
@@ -126,11 +126,6 @@ public final class Store {
         }
         sessionID = id
         return id
-    }
-
-    /// Runs store work. SQLite failures already name the store (`Database` throws `StoreError.sqlite`).
-    func sql<T>(_ body: () throws -> T) rethrows -> T {
-        try body()
     }
 
     /// Whether a process recorded as (pid, host) may still be running. Other hosts are assumed alive.
