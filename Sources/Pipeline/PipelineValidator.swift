@@ -121,7 +121,7 @@ public enum PipelineValidator {
                 entry.params[o.key]!.value = v
             }
             let before = issues.count
-            let params = resolveParams(entry, description, &issues)
+            let params = try resolveParams(entry, description, &issues)
             checkInputs(entry, description, entries, described, &issues)
             if issues.count == before, let params {
                 stages.append(ResolvedStage(name: entry.name, description: description, params: params,
@@ -150,10 +150,10 @@ public enum PipelineValidator {
     }
 
     private static func resolveParams(_ entry: StageEntry, _ description: StageDescription,
-                                      _ issues: inout [PipelineIssue]) -> [String: ParamValue]? {
-        switch description.resolveParams(entry.params.mapValues(\.value)) {
-        case .success(let params): return params
-        case .failure(let list):
+                                      _ issues: inout [PipelineIssue]) throws(StageError) -> [String: ParamValue]? {
+        do {
+            return try description.resolveParams(entry.params.mapValues(\.value))
+        } catch .badParams(let list) {
             for problem in list.problems {
                 let location = entry.params[problem.name]?.location ?? entry.location
                 issues.append(PipelineIssue(location, "stage '\(entry.writtenName)' (\(description.name)): \(problem)"))
