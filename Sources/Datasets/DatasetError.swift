@@ -15,6 +15,9 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
     case unsupported(file: String, what: String)
     case invalidPixels(file: String, what: String)
     case corruptImage(file: String, reason: String)
+    /// libjpeg's message (or the codec's own) for bytes that are not a JPEG it can read or write;
+    /// readers of a file report it as `corruptImage` naming the file.
+    case jpeg(message: String)
     case emptyFolder(path: String)
     case malformed(file: String, what: String)
     case invalidParameter(name: String, what: String)
@@ -38,6 +41,7 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
         case let .unsupported(file, what): return "\(file): unsupported: \(what)"
         case let .invalidPixels(file, what): return "\(file): invalid pixel values: \(what)"
         case let .corruptImage(file, reason): return "\(file): corrupt or truncated image: \(reason)"
+        case let .jpeg(message): return message
         case let .emptyFolder(path): return "\(path): no images found"
         case let .malformed(file, what): return "\(file): \(what)"
         case let .invalidParameter(name, what): return "parameter \(name): \(what)"
