@@ -4,7 +4,7 @@ import CZlib
 // length fields are never trusted), and deflate for tests and for PNG's IDAT data.
 
 /// What is wrong with a compressed stream. Callers add the file name when they wrap it.
-public enum GzipError: Error, CustomStringConvertible, Equatable {
+public enum GzipProblem: Equatable, Sendable, CustomStringConvertible {
     /// zlib rejected the data (bad header, bad block, checksum mismatch); `detail` is zlib's message.
     case corrupt(detail: String)
     /// The input ended before the end of the compressed stream.
@@ -39,7 +39,7 @@ public enum Gzip {
 
     /// Inflates a gzip (possibly multi-member, as `cat a.gz b.gz` makes) or zlib stream.
     /// Never produces (or allocates for) more than `limit` bytes of output.
-    public static func decompress(_ input: [UInt8], limit: Int) throws(GzipError) -> [UInt8] {
+    public static func decompress(_ input: [UInt8], limit: Int) throws(ArrayFormatError) -> [UInt8] {
         // One byte of headroom past `limit` lets a stream that ends exactly at the limit finish.
         let capacity = limit == Int.max ? limit : limit + 1
         var output = [UInt8](repeating: 0, count: initialCapacity(input, limit: capacity))
@@ -47,12 +47,12 @@ public enum Gzip {
         var stream = z_stream()
         // 15 + 32: maximum window, detect a gzip or a zlib header automatically.
         guard inflateInit2_(&stream, 15 + 32, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-            throw .corrupt(detail: "zlib could not initialise")
+            throw .gzip(.corrupt(detail: "zlib could not initialise"))
         }
         defer { inflateEnd(&stream) }
 
         var consumed = 0
-        var error: GzipError?
+        var error: GzipProblem?
         input.withUnsafeBufferPointer { inBuffer in
             guard let inBase = inBuffer.baseAddress else { error = .truncated; return }
             while error == nil {
@@ -94,8 +94,8 @@ public enum Gzip {
                 }
             }
         }
-        if let error { throw error }
-        guard produced <= limit else { throw .outputTooLarge(limit: limit) }
+        if let error { throw .gzip(error) }
+        guard produced <= limit else { throw .gzip(.outputTooLarge(limit: limit)) }
         output.removeSubrange(produced...)
         return output
     }

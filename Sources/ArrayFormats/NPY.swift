@@ -7,7 +7,7 @@ import Foundation
 // final '\n' so the payload starts at a multiple of 64, then the raw payload.
 
 /// What is wrong with an `.npy` file; `source` is the file path (or a caller-chosen label).
-public enum NPYError: Error, CustomStringConvertible, Equatable {
+public enum NPYProblem: Equatable, Sendable, CustomStringConvertible {
     case cannotRead(source: String, reason: String)
     case cannotWrite(path: String, reason: String)
     case badMagic(source: String)
@@ -58,13 +58,13 @@ public enum NPY {
 
     /// Reads an `.npy` file. Memory use is the payload plus a bounded header, whatever the header claims.
     public static func read(contentsOf path: String) throws -> NDArray {
-        let file = try ReadOnlyFile(path: path) { NPYError.cannotRead(source: path, reason: $0) }
+        let file = try ReadOnlyFile(path: path) { ArrayFormatError.npy(.cannotRead(source: path, reason: $0)) }
         defer { file.close() }
         let prefix = try file.read(at: 0, count: min(12 + maxHeaderLength, file.size))
         let header = try parseHeader(prefix, source: path)
         let actual = file.size - header.payloadOffset
         guard actual == header.payloadLength else {
-            throw NPYError.payloadSizeMismatch(source: path, expected: header.payloadLength, actual: actual)
+            throw ArrayFormatError.npy(.payloadSizeMismatch(source: path, expected: header.payloadLength, actual: actual))
         }
         let payload = try file.read(at: header.payloadOffset, count: header.payloadLength)
         return NDArray(dtype: header.dtype, shape: header.shape, bytes: payload)
@@ -75,7 +75,7 @@ public enum NPY {
         let header = try parseHeader(bytes, source: source)
         let actual = bytes.count - header.payloadOffset
         guard actual == header.payloadLength else {
-            throw NPYError.payloadSizeMismatch(source: source, expected: header.payloadLength, actual: actual)
+            throw ArrayFormatError.npy(.payloadSizeMismatch(source: source, expected: header.payloadLength, actual: actual))
         }
         return NDArray(dtype: header.dtype, shape: header.shape, bytes: Array(bytes[header.payloadOffset...]))
     }
@@ -91,10 +91,10 @@ public enum NPY {
     /// Writes an array to an `.npy` file (replacing it).
     public static func write(_ a: NDArray, to path: String) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw NPYError.cannotWrite(path: path, reason: String(cString: strerror(errno))) }
+        guard fd >= 0 else { throw ArrayFormatError.npy(.cannotWrite(path: path, reason: String(cString: strerror(errno)))) }
         defer { close(fd) }
         for part in [headerBytes(dtype: a.dtype, shape: a.shape), a.bytes] {
-            try part.withUnsafeBytes { try FileIO.writeAll(fd, $0) { NPYError.cannotWrite(path: path, reason: $0) } }
+            try part.withUnsafeBytes { try FileIO.writeAll(fd, $0) { ArrayFormatError.npy(.cannotWrite(path: path, reason: $0)) } }
         }
     }
 
@@ -119,45 +119,45 @@ public enum NPY {
     /// Parses the header at the start of `bytes` (which may hold just a prefix of the file).
     public static func parseHeader(_ bytes: [UInt8], source: String) throws -> NPYHeader {
         guard bytes.count >= 8 else {
-            throw bytes.starts(with: magic.prefix(bytes.count)) && !bytes.isEmpty
-                ? NPYError.headerTooShort(source: source) : NPYError.badMagic(source: source)
+            throw ArrayFormatError.npy(bytes.starts(with: magic.prefix(bytes.count)) && !bytes.isEmpty
+                ? .headerTooShort(source: source) : .badMagic(source: source))
         }
-        guard bytes.starts(with: magic) else { throw NPYError.badMagic(source: source) }
+        guard bytes.starts(with: magic) else { throw ArrayFormatError.npy(.badMagic(source: source)) }
         let major = bytes[6], minor = bytes[7]
         guard (1...3).contains(major), minor == 0 else {
-            throw NPYError.unsupportedVersion(source: source, major: major, minor: minor)
+            throw ArrayFormatError.npy(.unsupportedVersion(source: source, major: major, minor: minor))
         }
         let lengthBytes = major == 1 ? 2 : 4
-        guard bytes.count >= 8 + lengthBytes else { throw NPYError.headerTooShort(source: source) }
+        guard bytes.count >= 8 + lengthBytes else { throw ArrayFormatError.npy(.headerTooShort(source: source)) }
         var length = 0
         for i in (0..<lengthBytes).reversed() { length = length << 8 | Int(bytes[8 + i]) }
-        guard length <= maxHeaderLength else { throw NPYError.headerTooLong(source: source, length: length) }
+        guard length <= maxHeaderLength else { throw ArrayFormatError.npy(.headerTooLong(source: source, length: length)) }
         let start = 8 + lengthBytes
-        guard bytes.count >= start + length else { throw NPYError.headerTooShort(source: source) }
+        guard bytes.count >= start + length else { throw ArrayFormatError.npy(.headerTooShort(source: source)) }
         guard let text = String(validating: bytes[start..<(start + length)], as: UTF8.self) else {
-            throw NPYError.malformedHeader(source: source, detail: "header is not valid text")
+            throw ArrayFormatError.npy(.malformedHeader(source: source, detail: "header is not valid text"))
         }
         var parser = NPYHeaderParser(text: text, source: source)
         let fields = try parser.parseDict()
         guard case .string(let descr)? = fields["descr"] else {
-            throw NPYError.malformedHeader(source: source, detail: "missing 'descr'")
+            throw ArrayFormatError.npy(.malformedHeader(source: source, detail: "missing 'descr'"))
         }
         guard case .bool(let fortran)? = fields["fortran_order"] else {
-            throw NPYError.malformedHeader(source: source, detail: "missing 'fortran_order'")
+            throw ArrayFormatError.npy(.malformedHeader(source: source, detail: "missing 'fortran_order'"))
         }
         guard case .tuple(let shape)? = fields["shape"] else {
-            throw NPYError.malformedHeader(source: source, detail: "missing 'shape'")
+            throw ArrayFormatError.npy(.malformedHeader(source: source, detail: "missing 'shape'"))
         }
         let dtype = try dtypeFor(descr: descr, source: source)
         var count = 1
         for d in shape {
             let (product, overflow) = count.multipliedReportingOverflow(by: d)
-            guard !overflow else { throw NPYError.malformedHeader(source: source, detail: "shape \(shape) overflows") }
+            guard !overflow else { throw ArrayFormatError.npy(.malformedHeader(source: source, detail: "shape \(shape) overflows")) }
             count = product
         }
         let (length2, overflow) = count.multipliedReportingOverflow(by: dtype.byteSize)
-        guard !overflow else { throw NPYError.malformedHeader(source: source, detail: "shape \(shape) overflows") }
-        if fortran && shape.filter({ $0 > 1 }).count > 1 { throw NPYError.fortranOrder(source: source) }
+        guard !overflow else { throw ArrayFormatError.npy(.malformedHeader(source: source, detail: "shape \(shape) overflows")) }
+        if fortran && shape.filter({ $0 > 1 }).count > 1 { throw ArrayFormatError.npy(.fortranOrder(source: source)) }
         return NPYHeader(dtype: dtype, shape: shape, payloadOffset: start + length, payloadLength: length2)
     }
 
@@ -170,7 +170,7 @@ public enum NPY {
         case "<i4": return .int32
         case "<i8": return .int64
         case "|u1", "<u1": return .uint8
-        default: throw NPYError.unsupportedDType(source: source, descr: descr)
+        default: throw ArrayFormatError.npy(.unsupportedDType(source: source, descr: descr))
         }
     }
 }

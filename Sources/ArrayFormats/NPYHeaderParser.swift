@@ -33,7 +33,7 @@ struct NPYHeaderParser {
 
     private var peek: Character? { i < chars.count ? chars[i] : nil }
 
-    private func fail(_ detail: String) -> NPYError { .malformedHeader(source: source, detail: detail) }
+    private func fail(_ detail: String) -> ArrayFormatError { .npy(.malformedHeader(source: source, detail: detail)) }
 
     private mutating func skipSpace() { while let c = peek, c.isWhitespace { i += 1 } }
 

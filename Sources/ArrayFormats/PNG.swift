@@ -3,7 +3,8 @@ import CZlib
 // A minimal PNG encoder for 8-bit grayscale and RGB images (sample grids, reports):
 // signature, IHDR, one zlib-compressed IDAT, IEND, each chunk with its CRC-32.
 
-public enum PNGError: Error, CustomStringConvertible, Equatable {
+/// What is wrong with an image given to `PNG.encode`.
+public enum PNGProblem: Equatable, Sendable, CustomStringConvertible {
     case unsupportedChannels(Int)
     case invalidSize(width: Int, height: Int)
     case pixelCountMismatch(expected: Int, actual: Int)
@@ -24,13 +25,13 @@ public enum PNG {
     /// Encodes `pixels`, row-major and channel-interleaved (height × width × channels, uint8).
     /// Rows are filtered with the Sub filter, which suits smooth images and costs one pass.
     public static func encode(pixels: [UInt8], width: Int, height: Int, channels: Int) throws -> [UInt8] {
-        guard channels == 1 || channels == 3 else { throw PNGError.unsupportedChannels(channels) }
+        guard channels == 1 || channels == 3 else { throw ArrayFormatError.png(.unsupportedChannels(channels)) }
         guard width > 0, height > 0, width <= Int(Int32.max) / channels, height <= Int(Int32.max) else {
-            throw PNGError.invalidSize(width: width, height: height)
+            throw ArrayFormatError.png(.invalidSize(width: width, height: height))
         }
         let stride = width * channels
         guard pixels.count == stride * height else {
-            throw PNGError.pixelCountMismatch(expected: stride * height, actual: pixels.count)
+            throw ArrayFormatError.png(.pixelCountMismatch(expected: stride * height, actual: pixels.count))
         }
 
         var filtered = [UInt8](repeating: 0, count: (stride + 1) * height)

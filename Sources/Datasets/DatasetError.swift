@@ -5,8 +5,8 @@ import ArrayFormats
 public enum DatasetError: Error, CustomStringConvertible, Equatable {
     case notFound(path: String)
     case unreadable(path: String, reason: String)
-    case corruptGzip(file: String, GzipError)
-    case npy(NPYError)
+    case corruptGzip(file: String, GzipProblem)
+    case npy(NPYProblem)
     case wrongMagic(file: String, found: UInt32, expected: UInt32)
     case truncated(file: String, expectedBytes: Int, actualBytes: Int)
     case overLong(file: String, expectedBytes: Int, actualBytes: Int)
@@ -15,6 +15,9 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
     case unsupported(file: String, what: String)
     case invalidPixels(file: String, what: String)
     case corruptImage(file: String, reason: String)
+    /// libjpeg's message (or the codec's own) for bytes that are not a JPEG it can read or write;
+    /// readers of a file report it as `corruptImage` naming the file.
+    case jpeg(message: String)
     case emptyFolder(path: String)
     case malformed(file: String, what: String)
     case invalidParameter(name: String, what: String)
@@ -23,8 +26,8 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
         switch self {
         case let .notFound(path): return "\(path): no such file or folder"
         case let .unreadable(path, reason): return "\(path): cannot read: \(reason)"
-        case let .corruptGzip(file, error): return "\(file): \(error)"
-        case let .npy(error): return error.description
+        case let .corruptGzip(file, problem): return "\(file): \(problem)"
+        case let .npy(problem): return problem.description
         case let .wrongMagic(file, found, expected):
             return "\(file): wrong magic number \(hex(found)) (expected \(hex(expected)))"
         case let .truncated(file, expected, actual):
@@ -38,6 +41,7 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
         case let .unsupported(file, what): return "\(file): unsupported: \(what)"
         case let .invalidPixels(file, what): return "\(file): invalid pixel values: \(what)"
         case let .corruptImage(file, reason): return "\(file): corrupt or truncated image: \(reason)"
+        case let .jpeg(message): return message
         case let .emptyFolder(path): return "\(path): no images found"
         case let .malformed(file, what): return "\(file): \(what)"
         case let .invalidParameter(name, what): return "parameter \(name): \(what)"

@@ -39,8 +39,8 @@ enum JPEGFolder {
         let bytes = try SourceFile.read(path)
         do {
             return try JPEGCodec.decode(bytes, channels: channels)
-        } catch {
-            throw DatasetError.corruptImage(file: path, reason: error.message)
+        } catch .jpeg(let message) {
+            throw DatasetError.corruptImage(file: path, reason: message)
         }
     }
 

@@ -12,8 +12,8 @@ enum NPYImages {
         }
         do {
             return try NPY.read(contentsOf: path)
-        } catch let error as NPYError {
-            throw DatasetError.npy(error)
+        } catch ArrayFormatError.npy(let problem) {
+            throw DatasetError.npy(problem)
         }
     }
 

@@ -42,8 +42,8 @@ enum SourceFile {
         guard Gzip.isGzip(bytes) else { return bytes }
         do {
             return try Gzip.decompress(bytes, limit: maxInflatedBytes)
-        } catch {
-            throw DatasetError.corruptGzip(file: path, error)
+        } catch .gzip(let problem) {
+            throw DatasetError.corruptGzip(file: path, problem)
         }
     }
 

@@ -32,6 +32,10 @@ public enum PipelineError: Error, CustomStringConvertible {
     case storeLock(path: String, operation: LockOperation, errno: Int32)
     /// A recorded artifact address that is not a SHA-256 hex digest.
     case malformedArtifactID(String)
+    /// A pipeline file that is not valid TOML (of the subset `TOMLParser` reads).
+    case toml(line: Int, message: String)
+    /// Stages whose inputs form a cycle, in order, the first repeated last.
+    case cycle(stages: [String])
 
     public enum LockOperation: Sendable { case open, lock }
 
@@ -52,6 +56,10 @@ public enum PipelineError: Error, CustomStringConvertible {
             return "store: cannot \(what) \(path): \(String(cString: strerror(code)))"
         case .malformedArtifactID(let hex):
             return "store: malformed artifact id \(hex)"
+        case .toml(let line, let message):
+            return "line \(line): \(message)"
+        case .cycle(let stages):
+            return "cycle: \(stages.joined(separator: " → "))"
         }
     }
 }

@@ -61,8 +61,8 @@ public struct PipelineFile {
     static func parse(_ text: String, name: String, path: String, includedFrom chain: [String]) throws -> PipelineFile {
         func at(_ line: Int?) -> SourceLocation { SourceLocation(file: path, line: line) }
         let root: TOMLTable
-        do { root = try TOMLParser.parse(text) } catch let e as TOMLError {
-            throw PipelineError.invalid([PipelineIssue(at(e.line), e.message)])
+        do { root = try TOMLParser.parse(text) } catch PipelineError.toml(let line, let message) {
+            throw PipelineError.invalid([PipelineIssue(at(line), message)])
         }
         var issues: [PipelineIssue] = []
         var summary: String?

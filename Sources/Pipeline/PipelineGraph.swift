@@ -20,12 +20,12 @@ public struct PipelineGraph: Sendable {
     }
 
     /// Stages in dependency order, or the stages of one cycle (in order, first repeated last).
-    public func topologicalOrder() -> Result<[String], CycleError> {
+    public func topologicalOrder() -> Result<[String], PipelineError> {
         var remaining = Dictionary(uniqueKeysWithValues: names.map { ($0, Set(upstream[$0] ?? [])) })
         var order: [String] = []
         while order.count < names.count {
             guard let next = names.first(where: { remaining[$0]?.isEmpty == true }) else {
-                return .failure(CycleError(stages: findCycle(among: Set(remaining.keys))))
+                return .failure(.cycle(stages: findCycle(among: Set(remaining.keys))))
             }
             order.append(next)
             remaining[next] = nil
@@ -57,8 +57,4 @@ public struct PipelineGraph: Sendable {
         }
         return seen
     }
-}
-
-public struct CycleError: Error, Equatable {
-    public var stages: [String]
 }

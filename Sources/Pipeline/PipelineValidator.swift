@@ -121,7 +121,7 @@ public enum PipelineValidator {
                 entry.params[o.key]!.value = v
             }
             let before = issues.count
-            let params = resolveParams(entry, description, &issues)
+            let params = try resolveParams(entry, description, &issues)
             checkInputs(entry, description, entries, described, &issues)
             if issues.count == before, let params {
                 stages.append(ResolvedStage(name: entry.name, description: description, params: params,
@@ -133,9 +133,10 @@ public enum PipelineValidator {
             ($0.name, Array(Set($0.inputs.values.map(\.value.stage)).filter(names.contains)).sorted())
         }))
         switch graph.topologicalOrder() {
-        case .failure(let cycle):
-            let first = entries.first { $0.name == cycle.stages[0] }!
-            issues.append(PipelineIssue(first.location, "cycle: \(cycle.stages.joined(separator: " → "))"))
+        case .failure(let error):
+            guard case .cycle(let cycle) = error else { throw error }
+            let first = entries.first { $0.name == cycle[0] }!
+            issues.append(PipelineIssue(first.location, error.description))
         case .success(let order):
             if issues.isEmpty {
                 stages.sort { order.firstIndex(of: $0.name)! < order.firstIndex(of: $1.name)! }
@@ -149,10 +150,10 @@ public enum PipelineValidator {
     }
 
     private static func resolveParams(_ entry: StageEntry, _ description: StageDescription,
-                                      _ issues: inout [PipelineIssue]) -> [String: ParamValue]? {
-        switch description.resolveParams(entry.params.mapValues(\.value)) {
-        case .success(let params): return params
-        case .failure(let list):
+                                      _ issues: inout [PipelineIssue]) throws(StageError) -> [String: ParamValue]? {
+        do {
+            return try description.resolveParams(entry.params.mapValues(\.value))
+        } catch .badParams(let list) {
             for problem in list.problems {
                 let location = entry.params[problem.name]?.location ?? entry.location
                 issues.append(PipelineIssue(location, "stage '\(entry.writtenName)' (\(description.name)): \(problem)"))

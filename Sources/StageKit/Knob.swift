@@ -201,12 +201,13 @@ extension KnobSet {
         self = try decoder.decode(Self.self, from: Data(JSON.object(merged).text.utf8))
     }
 
-    /// Parameter values (typed, as a stage resolves them) to an instance; throws a `ParamProblemList`
+    /// Parameter values (typed, as a stage resolves them) to an instance; throws `StageError.badParams`
     /// naming every knob outside its range or choices.
     public init(parameters: [String: ParamValue]) throws {
         let problems = Self.problems(in: parameters)
         guard problems.isEmpty else {
-            throw ParamProblemList(stage: String(describing: Self.self), problems: problems.map { .notAllowed(name: $0.name, reason: $0.reason) })
+            throw StageError.badParams(ParamProblemList(stage: String(describing: Self.self),
+                                                        problems: problems.map { .notAllowed(name: $0.name, reason: $0.reason) }))
         }
         try self.init(values: parameters.mapValues(JSON.init))
     }

@@ -31,11 +31,7 @@ public enum StageRunner {
                                      reuse: Bool = true) throws -> [String: Artifact] {
         let d = stage.description
         let name = stageName ?? d.name
-        let params: [String: ParamValue]
-        switch d.resolveParams(given) {
-        case .success(let p): params = p
-        case .failure(let list): throw StageError.badParams(stage: name, list)
-        }
+        let params = try d.resolveParams(given)
         let signature = StageSignature(d, params: params, inputs: inputs.mapValues(\.hex)).digest
         if reuse, let done = try store.findSucceededStageRun(stage: name, signature: signature) {
             return try store.stageOutputs(done.id).mapValues { try store.artifact($0) }
@@ -94,11 +90,7 @@ public enum StageRunner {
     static func context(_ stage: Stage, store: Store, stageName: String, stageRunID: Int64, signature: String,
                         params given: [String: ParamValue], inputIDs: [String: ArtifactID]) throws -> StageContext {
         let d = stage.description
-        let params: [String: ParamValue]
-        switch d.resolveParams(given) {
-        case .success(let p): params = p
-        case .failure(let list): throw StageError.badParams(stage: stageName, list)
-        }
+        let params = try d.resolveParams(given)
         var inputs: [String: Artifact] = [:]
         for (inputName, id) in inputIDs {
             guard let spec = d.input(inputName) else { throw StageError.undeclaredInput(stage: stageName, input: inputName) }

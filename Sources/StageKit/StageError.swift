@@ -1,9 +1,10 @@
 import Store
 
 /// Errors of the stage runtime; each names the stage it happened in.
-public enum StageError: Error, CustomStringConvertible {
+public enum StageError: Error, CustomStringConvertible, Equatable {
     case usage(String)
-    case badParams(stage: String, ParamProblemList)
+    /// Every problem with the parameters given to a stage (or a knob set); the list names the stage.
+    case badParams(ParamProblemList)
     case stageRunNotRunnable(stage: String, id: Int64, reason: String)
     case missingInput(stage: String, input: String)
     case undeclaredInput(stage: String, input: String)
@@ -17,7 +18,7 @@ public enum StageError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .usage(let m): return m
-        case .badParams(_, let list): return "bad parameters: \(list)"
+        case .badParams(let list): return "bad parameters: \(list)"
         case .stageRunNotRunnable(let stage, let id, let reason): return "\(stage): stage run \(id) \(reason)"
         case .missingInput(let stage, let input): return "\(stage): required input '\(input)' was not given"
         case .undeclaredInput(let stage, let input): return "\(stage): got input '\(input)', which it does not declare"

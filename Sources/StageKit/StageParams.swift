@@ -33,8 +33,9 @@ public enum ParamProblem: Equatable, Sendable, CustomStringConvertible {
 
 extension StageDescription {
     /// The complete, typed parameter set: `given` values coerced to their declared types, plus
-    /// defaults for the rest. Every problem is reported, not just the first.
-    public func resolveParams(_ given: [String: ParamValue]) -> Result<[String: ParamValue], ParamProblemList> {
+    /// defaults for the rest. Every problem is reported, not just the first: `StageError.badParams`
+    /// lists them all.
+    public func resolveParams(_ given: [String: ParamValue]) throws(StageError) -> [String: ParamValue] {
         var resolved: [String: ParamValue] = [:]
         var problems: [ParamProblem] = []
         for key in given.keys.sorted() where param(key) == nil {
@@ -52,11 +53,12 @@ extension StageDescription {
             }
             resolved[spec.name] = value
         }
-        return problems.isEmpty ? .success(resolved) : .failure(ParamProblemList(stage: name, problems: problems))
+        guard problems.isEmpty else { throw .badParams(ParamProblemList(stage: name, problems: problems)) }
+        return resolved
     }
 }
 
-public struct ParamProblemList: Error, Equatable, CustomStringConvertible {
+public struct ParamProblemList: Equatable, Sendable, CustomStringConvertible {
     public var stage: String
     public var problems: [ParamProblem]
     public var description: String {

@@ -73,64 +73,56 @@ extension Store {
             }),
         ]
         let id = ArtifactID(digest: SHA256.hash(data: Data(identity.text.utf8)))
-        return try sql {
-            try db.immediateTransaction {
-                try register(content)
-                for member in sortedMembers { try register(member.blob) }
+        return try db.immediateTransaction {
+            try register(content)
+            for member in sortedMembers { try register(member.blob) }
+            try db.run("""
+                INSERT OR IGNORE INTO artifacts (id, kind, name, blob, media_type, dtype, shape, metadata)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, [.text(id.hex), .text(kind.rawValue), .text(name), .text(content.address.description),
+                      .text(mediaType), .optional(tensor?.0.rawValue), .optional(shapeText), .text(metadata.text)])
+            for member in sortedMembers {
                 try db.run("""
-                    INSERT OR IGNORE INTO artifacts (id, kind, name, blob, media_type, dtype, shape, metadata)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """, [.text(id.hex), .text(kind.rawValue), .text(name), .text(content.address.description),
-                          .text(mediaType), .optional(tensor?.0.rawValue), .optional(shapeText), .text(metadata.text)])
-                for member in sortedMembers {
-                    try db.run("""
-                        INSERT OR IGNORE INTO bundle_members (artifact, name, blob, dtype, shape) VALUES (?, ?, ?, ?, ?)
-                        """, [.text(id.hex), .text(member.name), .text(member.blob.address.description),
-                              .text(member.dtype.rawValue), .text(JSON.array(member.shape.map { .number(Double($0)) }).text)])
-                }
-                return try artifact(id)
+                    INSERT OR IGNORE INTO bundle_members (artifact, name, blob, dtype, shape) VALUES (?, ?, ?, ?, ?)
+                    """, [.text(id.hex), .text(member.name), .text(member.blob.address.description),
+                          .text(member.dtype.rawValue), .text(JSON.array(member.shape.map { .number(Double($0)) }).text)])
             }
+            return try artifact(id)
         }
     }
 
     /// The artifact with this full id.
     public func artifact(_ id: ArtifactID) throws -> Artifact {
-        try sql {
-            guard let a = try db.queryOne("""
-                SELECT \(Store.artifactColumns) FROM artifacts AS a JOIN blobs AS b ON b.address = a.blob WHERE a.id = ?
-                """, [.text(id.hex)], row: { try artifactRow($0) }) else { throw StoreError.artifactNotFound(id.hex) }
-            return a
-        }
+        guard let a = try db.queryOne("""
+            SELECT \(Store.artifactColumns) FROM artifacts AS a JOIN blobs AS b ON b.address = a.blob WHERE a.id = ?
+            """, [.text(id.hex)], row: { try artifactRow($0) }) else { throw StoreError.artifactNotFound(id.hex) }
+        return a
     }
 
     /// Finds an artifact by full id, unique id prefix (git-style), or else by name (the newest with it).
     public func resolve(_ reference: String) throws -> Artifact {
-        try sql {
-            let ref = reference.lowercased()
-            if !ref.isEmpty, Hex.isLowercaseHex(ref) {
-                let ids = try db.query("SELECT id FROM artifacts WHERE id >= ? AND id < ? ORDER BY id LIMIT 6",
-                                       [.text(ref), .text(ref + "g")]) { $0.text(0) }
-                if ids.count == 1, let id = ArtifactID(ids[0]) { return try artifact(id) }
-                if ids.count > 1 {
-                    throw StoreError.ambiguousArtifact(prefix: reference, candidates: ids.map { String($0.prefix(12)) })
-                }
+        let ref = reference.lowercased()
+        if !ref.isEmpty, Hex.isLowercaseHex(ref) {
+            let ids = try db.query("SELECT id FROM artifacts WHERE id >= ? AND id < ? ORDER BY id LIMIT 6",
+                                   [.text(ref), .text(ref + "g")]) { $0.text(0) }
+            if ids.count == 1, let id = ArtifactID(ids[0]) { return try artifact(id) }
+            if ids.count > 1 {
+                throw StoreError.ambiguousArtifact(prefix: reference, candidates: ids.map { String($0.prefix(12)) })
             }
-            guard let a = try db.queryOne("""
-                SELECT \(Store.artifactColumns) FROM artifacts AS a JOIN blobs AS b ON b.address = a.blob
-                WHERE a.name = ? ORDER BY a.created_at DESC, a.rowid DESC LIMIT 1
-                """, [.text(reference)], row: { try artifactRow($0) }) else { throw StoreError.artifactNotFound(reference) }
-            return a
         }
+        guard let a = try db.queryOne("""
+            SELECT \(Store.artifactColumns) FROM artifacts AS a JOIN blobs AS b ON b.address = a.blob
+            WHERE a.name = ? ORDER BY a.created_at DESC, a.rowid DESC LIMIT 1
+            """, [.text(reference)], row: { try artifactRow($0) }) else { throw StoreError.artifactNotFound(reference) }
+        return a
     }
 
     /// All artifacts, oldest first, optionally of one kind.
     public func artifacts(kind: ArtifactKind? = nil) throws -> [Artifact] {
-        try sql {
-            try db.query("""
-                SELECT \(Store.artifactColumns) FROM artifacts AS a JOIN blobs AS b ON b.address = a.blob
-                WHERE ?1 IS NULL OR a.kind = ?1 ORDER BY a.created_at, a.rowid
-                """, [.optional(kind?.rawValue)], row: { try artifactRow($0) })
-        }
+        try db.query("""
+            SELECT \(Store.artifactColumns) FROM artifacts AS a JOIN blobs AS b ON b.address = a.blob
+            WHERE ?1 IS NULL OR a.kind = ?1 ORDER BY a.created_at, a.rowid
+            """, [.optional(kind?.rawValue)], row: { try artifactRow($0) })
     }
 
     // MARK: Images, text, JSON

@@ -8,42 +8,40 @@ extension Store {
     /// A failure can surface after `body` saw earlier chunks: writers of partial output must discard it.
     public func streamBlob(_ address: BlobAddress, artifact: String? = nil,
                            _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
-        try sql {
-            try db.readTransaction {
-                func corrupt(_ detail: String) -> StoreError {
-                    .corruptBlob(address: address, artifact: artifact, detail: detail)
+        try db.readTransaction {
+            func corrupt(_ detail: String) -> StoreError {
+                .corruptBlob(address: address, artifact: artifact, detail: detail)
+            }
+            guard let (size, chunkCount) = try db.queryOne(
+                "SELECT size, chunk_count FROM blobs WHERE address = ?", [.text(address.description)],
+                row: { (Int($0.int(0)), Int($0.int(1))) })
+            else { throw artifact.map { corrupt("the blob row is missing (\($0))") } ?? StoreError.blobNotFound(address) }
+            // A fresh statement: `body` may use the cached ones.
+            let rows = try Statement(database: db, sql: """
+                SELECT bc.seq, bc.chunk, c.data IS NULL, c.data FROM blob_chunks AS bc
+                LEFT JOIN chunks AS c ON c.hash = bc.chunk WHERE bc.blob = ? ORDER BY bc.seq
+                """)
+            defer { rows.finalize() }
+            try rows.bind([.text(address.description)])
+            var whole = SHA256()
+            var seen = 0, bytes = 0
+            while try rows.step() {
+                guard rows.int(0) == Int64(seen) else { throw corrupt("chunk \(seen) is missing") }
+                let hash = rows.text(1)
+                guard rows.int(2) == 0 else { throw corrupt("chunk \(seen) (\(hash)) is missing") }
+                let data = rows.blobBytes(3)
+                guard Hex.sha256(data) == hash else {
+                    throw corrupt("chunk \(seen) does not match its hash \(hash)")
                 }
-                guard let (size, chunkCount) = try db.queryOne(
-                    "SELECT size, chunk_count FROM blobs WHERE address = ?", [.text(address.description)],
-                    row: { (Int($0.int(0)), Int($0.int(1))) })
-                else { throw artifact.map { corrupt("the blob row is missing (\($0))") } ?? StoreError.blobNotFound(address) }
-                // A fresh statement: `body` may use the cached ones.
-                let rows = try Statement(database: db, sql: """
-                    SELECT bc.seq, bc.chunk, c.data IS NULL, c.data FROM blob_chunks AS bc
-                    LEFT JOIN chunks AS c ON c.hash = bc.chunk WHERE bc.blob = ? ORDER BY bc.seq
-                    """)
-                defer { rows.finalize() }
-                try rows.bind([.text(address.description)])
-                var whole = SHA256()
-                var seen = 0, bytes = 0
-                while try rows.step() {
-                    guard rows.int(0) == Int64(seen) else { throw corrupt("chunk \(seen) is missing") }
-                    let hash = rows.text(1)
-                    guard rows.int(2) == 0 else { throw corrupt("chunk \(seen) (\(hash)) is missing") }
-                    let data = rows.blobBytes(3)
-                    guard Hex.sha256(data) == hash else {
-                        throw corrupt("chunk \(seen) does not match its hash \(hash)")
-                    }
-                    whole.update(bufferPointer: data)
-                    try body(data)
-                    seen += 1
-                    bytes += data.count
-                }
-                guard seen == chunkCount else { throw corrupt("has \(seen) chunks, expected \(chunkCount)") }
-                guard bytes == size else { throw corrupt("holds \(bytes) bytes, expected \(size)") }
-                guard BlobAddress(digest: whole.finalize()) == address else {
-                    throw corrupt("content does not hash to its address")
-                }
+                whole.update(bufferPointer: data)
+                try body(data)
+                seen += 1
+                bytes += data.count
+            }
+            guard seen == chunkCount else { throw corrupt("has \(seen) chunks, expected \(chunkCount)") }
+            guard bytes == size else { throw corrupt("holds \(bytes) bytes, expected \(size)") }
+            guard BlobAddress(digest: whole.finalize()) == address else {
+                throw corrupt("content does not hash to its address")
             }
         }
     }

@@ -95,11 +95,9 @@ extension Store {
 
     /// Stages the concatenation of `parts` as one blob's content.
     func stage(_ parts: [UInt8]...) throws -> StagedBlob {
-        try sql {
-            let writer = BlobWriter(store: self)
-            for part in parts { try writer.append(part) }
-            return try writer.finish()
-        }
+        let writer = BlobWriter(store: self)
+        for part in parts { try writer.append(part) }
+        return try writer.finish()
     }
 
     /// Inserts the blob row for staged content (if new) and pins it to this session. Call inside
@@ -122,18 +120,16 @@ extension Store {
     /// reference it from an artifact before closing, or `gc` will remove it.
     public func putBlob(_ bytes: [UInt8]) throws -> BlobAddress {
         let staged = try stage(bytes)
-        try sql { try db.immediateTransaction { try register(staged) } }
+        try db.immediateTransaction { try register(staged) }
         return staged.address
     }
 
     /// Stores everything `source` yields as a blob, streaming (memory: one chunk).
     public func putBlob(from source: inout some ByteSource) throws -> BlobAddress {
-        try sql {
-            let writer = BlobWriter(store: self)
-            try writer.append(from: &source)
-            let staged = try writer.finish()
-            try db.immediateTransaction { try register(staged) }
-            return staged.address
-        }
+        let writer = BlobWriter(store: self)
+        try writer.append(from: &source)
+        let staged = try writer.finish()
+        try db.immediateTransaction { try register(staged) }
+        return staged.address
     }
 }

@@ -1,16 +1,6 @@
 import CSQLite
 import Foundation
 
-/// A failed SQLite call: the operation, the extended result code and SQLite's message.
-public struct SQLiteError: Error, CustomStringConvertible {
-    public let code: Int32
-    public let message: String
-    public let context: String
-
-    public var isBusy: Bool { code & 0xFF == SQLITE_BUSY || code & 0xFF == SQLITE_LOCKED }
-    public var description: String { "\(context): \(message) (SQLite code \(code))" }
-}
-
 /// One SQLite connection: prepared statements (cached by SQL text), typed binds, immediate
 /// transactions with retry on SQLITE_BUSY. Not thread-safe: use one per thread.
 final class Database {
@@ -31,7 +21,7 @@ final class Database {
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
             sqlite3_close_v2(db)
-            throw SQLiteError(code: rc, message: message, context: "opening \(path)")
+            throw StoreError.sqlite(store: path, code: rc, message: message, context: "opening \(path)")
         }
         handle = db
         sqlite3_extended_result_codes(db, 1)
@@ -47,8 +37,8 @@ final class Database {
         handle = nil
     }
 
-    func error(_ rc: Int32, _ context: String) -> SQLiteError {
-        SQLiteError(code: rc, message: handle.map { String(cString: sqlite3_errmsg($0)) } ?? "closed", context: context)
+    func error(_ rc: Int32, _ context: String) -> StoreError {
+        .sqlite(store: path, code: rc, message: handle.map { String(cString: sqlite3_errmsg($0)) } ?? "closed", context: context)
     }
 
     /// Runs SQL text that may hold several statements and returns no rows (schema, pragmas).
@@ -58,7 +48,7 @@ final class Database {
         guard rc == SQLITE_OK else {
             let text = message.map { String(cString: $0) } ?? String(cString: sqlite3_errstr(rc))
             sqlite3_free(message)
-            throw SQLiteError(code: rc, message: text, context: "executing \(sql.prefix(60))")
+            throw StoreError.sqlite(store: path, code: rc, message: text, context: "executing \(sql.prefix(60))")
         }
     }
 
@@ -144,10 +134,18 @@ final class Database {
         for attempt in 0... {
             do {
                 return try operation()
-            } catch let e as SQLiteError where e.isBusy && attempt < 10 {
+            } catch let e as StoreError where e.isBusy && attempt < 10 {
                 usleep(delay)
                 delay = min(delay * 2, 200_000)
             }
         }
+    }
+}
+
+extension StoreError {
+    /// A SQLite failure because another connection holds a lock (SQLITE_BUSY or SQLITE_LOCKED).
+    var isBusy: Bool {
+        guard case .sqlite(_, let code, _, _) = self else { return false }
+        return code & 0xFF == SQLITE_BUSY || code & 0xFF == SQLITE_LOCKED
     }
 }

@@ -31,32 +31,30 @@ extension Store {
     /// integrity, foreign keys and every tensor payload's size. Reads only.
     public func fsck() throws -> FsckReport {
         var report = FsckReport()
-        try sql {
-            try db.readTransaction {
-                report.problems += try db.query("PRAGMA integrity_check") { $0.text(0) }
-                    .filter { $0 != "ok" }.map { "integrity_check: \($0)" }
-                report.problems += try db.query("PRAGMA foreign_key_check") { s in
-                    "dangling reference: row \(s.optionalInt(1).map(String.init) ?? "?") of \(s.text(0)) points to a missing \(s.text(2)) row"
-                }
-                let owners = try blobOwners()
-                let blobs = try db.query("SELECT address, size FROM blobs ORDER BY address") { ($0.text(0), Int($0.int(1))) }
-                for (text, size) in blobs {
-                    guard let address = BlobAddress(text) else { report.problems.append("malformed blob address \(text)"); continue }
-                    let label = owners[text]?.joined(separator: ", ")
-                    do {
-                        try streamBlob(address, artifact: label) { _ in }
-                        report.blobsChecked += 1
-                        report.bytesChecked += size
-                    } catch let e as StoreError {
-                        report.problems.append(e.description)
-                    }
-                }
-                report.problems += try tensorSizeProblems()
-                report.unreferencedChunks = Int(try db.queryOne("""
-                    SELECT count(*) FROM chunks WHERE hash NOT IN (SELECT chunk FROM blob_chunks)
-                    AND hash NOT IN (SELECT chunk FROM session_chunks)
-                    """) { $0.int(0) } ?? 0)
+        try db.readTransaction {
+            report.problems += try db.query("PRAGMA integrity_check") { $0.text(0) }
+                .filter { $0 != "ok" }.map { "integrity_check: \($0)" }
+            report.problems += try db.query("PRAGMA foreign_key_check") { s in
+                "dangling reference: row \(s.optionalInt(1).map(String.init) ?? "?") of \(s.text(0)) points to a missing \(s.text(2)) row"
             }
+            let owners = try blobOwners()
+            let blobs = try db.query("SELECT address, size FROM blobs ORDER BY address") { ($0.text(0), Int($0.int(1))) }
+            for (text, size) in blobs {
+                guard let address = BlobAddress(text) else { report.problems.append("malformed blob address \(text)"); continue }
+                let label = owners[text]?.joined(separator: ", ")
+                do {
+                    try streamBlob(address, artifact: label) { _ in }
+                    report.blobsChecked += 1
+                    report.bytesChecked += size
+                } catch let e as StoreError {
+                    report.problems.append(e.description)
+                }
+            }
+            report.problems += try tensorSizeProblems()
+            report.unreferencedChunks = Int(try db.queryOne("""
+                SELECT count(*) FROM chunks WHERE hash NOT IN (SELECT chunk FROM blob_chunks)
+                AND hash NOT IN (SELECT chunk FROM session_chunks)
+                """) { $0.int(0) } ?? 0)
         }
         return report
     }
@@ -100,7 +98,7 @@ extension Store {
     /// needs. Their content is left to `gc`. Returns how many artifacts were deleted.
     @discardableResult
     public func discardArtifacts(named name: String, keeping: ArtifactID? = nil) throws -> Int {
-        try sql { try db.immediateTransaction { try deleteUnreferencedArtifacts(named: name, keeping: keeping) } }
+        try db.immediateTransaction { try deleteUnreferencedArtifacts(named: name, keeping: keeping) }
     }
 
     /// `discardArtifacts` inside the caller's transaction.
@@ -122,40 +120,38 @@ extension Store {
     public func gc(dryRun: Bool = false) throws -> GCReport {
         struct DryRun: Error { let report: GCReport }
         do {
-            let report = try sql {
-                try db.immediateTransaction { () -> GCReport in
-                    var report = GCReport()
-                    let sessions = try db.query("SELECT id, pid, host FROM write_sessions") {
-                        ($0.int(0), $0.int(1), $0.text(2))
-                    }
-                    for (id, pid, host) in sessions where !Store.processMayBeAlive(pid: pid, host: host) {
-                        try db.run("DELETE FROM write_sessions WHERE id = ?", [.integer(id)])
-                        report.abandonedSessions += 1
-                    }
-                    try db.run("""
-                        CREATE TEMP TABLE IF NOT EXISTS gc_blobs (address TEXT PRIMARY KEY);
-                        """)
-                    try db.run("DELETE FROM temp.gc_blobs")
-                    try db.run("""
-                        INSERT INTO temp.gc_blobs SELECT address FROM blobs
-                        WHERE address NOT IN (SELECT blob FROM artifacts) AND address NOT IN (SELECT blob FROM bundle_members)
-                        AND address NOT IN (SELECT blob FROM session_blobs)
-                        """)
-                    report.blobs = db.changes
-                    try db.run("DELETE FROM blobs WHERE address IN (SELECT address FROM temp.gc_blobs)")
-                    let garbage = try db.queryOne("""
-                        SELECT count(*), coalesce(sum(size), 0) FROM chunks
-                        WHERE hash NOT IN (SELECT chunk FROM blob_chunks) AND hash NOT IN (SELECT chunk FROM session_chunks)
-                        """) { (Int($0.int(0)), Int($0.int(1))) } ?? (0, 0)
-                    (report.chunks, report.bytesFreed) = garbage
-                    try db.run("""
-                        DELETE FROM chunks
-                        WHERE hash NOT IN (SELECT chunk FROM blob_chunks) AND hash NOT IN (SELECT chunk FROM session_chunks)
-                        """)
-                    try db.run("DELETE FROM temp.gc_blobs")
-                    if dryRun { throw DryRun(report: report) }
-                    return report
+            let report = try db.immediateTransaction { () -> GCReport in
+                var report = GCReport()
+                let sessions = try db.query("SELECT id, pid, host FROM write_sessions") {
+                    ($0.int(0), $0.int(1), $0.text(2))
                 }
+                for (id, pid, host) in sessions where !Store.processMayBeAlive(pid: pid, host: host) {
+                    try db.run("DELETE FROM write_sessions WHERE id = ?", [.integer(id)])
+                    report.abandonedSessions += 1
+                }
+                try db.run("""
+                    CREATE TEMP TABLE IF NOT EXISTS gc_blobs (address TEXT PRIMARY KEY);
+                    """)
+                try db.run("DELETE FROM temp.gc_blobs")
+                try db.run("""
+                    INSERT INTO temp.gc_blobs SELECT address FROM blobs
+                    WHERE address NOT IN (SELECT blob FROM artifacts) AND address NOT IN (SELECT blob FROM bundle_members)
+                    AND address NOT IN (SELECT blob FROM session_blobs)
+                    """)
+                report.blobs = db.changes
+                try db.run("DELETE FROM blobs WHERE address IN (SELECT address FROM temp.gc_blobs)")
+                let garbage = try db.queryOne("""
+                    SELECT count(*), coalesce(sum(size), 0) FROM chunks
+                    WHERE hash NOT IN (SELECT chunk FROM blob_chunks) AND hash NOT IN (SELECT chunk FROM session_chunks)
+                    """) { (Int($0.int(0)), Int($0.int(1))) } ?? (0, 0)
+                (report.chunks, report.bytesFreed) = garbage
+                try db.run("""
+                    DELETE FROM chunks
+                    WHERE hash NOT IN (SELECT chunk FROM blob_chunks) AND hash NOT IN (SELECT chunk FROM session_chunks)
+                    """)
+                try db.run("DELETE FROM temp.gc_blobs")
+                if dryRun { throw DryRun(report: report) }
+                return report
             }
             try? db.execute("PRAGMA incremental_vacuum; PRAGMA wal_checkpoint(TRUNCATE);")
             return report

@@ -55,7 +55,7 @@ public struct MetricHistoryEntry: Equatable, Sendable {
 extension Store {
     /// Records metrics of a stage run right away (e.g. training curves while it runs).
     public func recordMetrics(stageRun: Int64, _ metrics: [Metric]) throws {
-        try sql { try db.immediateTransaction { try insertMetrics(stageRun: stageRun, metrics) } }
+        try db.immediateTransaction { try insertMetrics(stageRun: stageRun, metrics) }
     }
 
     func insertMetrics(stageRun: Int64, _ metrics: [Metric]) throws {
@@ -73,25 +73,21 @@ extension Store {
 
     /// The metrics of one stage run in recording order, optionally only those named `name`.
     public func metrics(stageRun: Int64, name: String? = nil) throws -> [MetricRecord] {
-        try sql {
-            try db.query("""
-                SELECT stage_run, name, value, step, split, tag, recorded_at FROM metrics
-                WHERE stage_run = ?1 AND (?2 IS NULL OR name = ?2) ORDER BY id
-                """, [.integer(stageRun), .optional(name)]) { s in
-                MetricRecord(stageRun: s.int(0), metric: metricRow(s, from: 1), recordedAt: s.text(6))
-            }
+        try db.query("""
+            SELECT stage_run, name, value, step, split, tag, recorded_at FROM metrics
+            WHERE stage_run = ?1 AND (?2 IS NULL OR name = ?2) ORDER BY id
+            """, [.integer(stageRun), .optional(name)]) { s in
+            MetricRecord(stageRun: s.int(0), metric: metricRow(s, from: 1), recordedAt: s.text(6))
         }
     }
 
     /// The `latest_metrics` view, optionally for one pipeline.
     public func latestMetrics(pipeline: String? = nil) throws -> [LatestMetric] {
-        try sql {
-            try db.query("""
-                SELECT pipeline, stage, name, value, step, split, tag, recorded_at FROM latest_metrics
-                WHERE ?1 IS NULL OR pipeline = ?1
-                """, [.optional(pipeline)]) { s in
-                LatestMetric(pipeline: s.optionalText(0), stage: s.text(1), metric: metricRow(s, from: 2), recordedAt: s.text(7))
-            }
+        try db.query("""
+            SELECT pipeline, stage, name, value, step, split, tag, recorded_at FROM latest_metrics
+            WHERE ?1 IS NULL OR pipeline = ?1
+            """, [.optional(pipeline)]) { s in
+            LatestMetric(pipeline: s.optionalText(0), stage: s.text(1), metric: metricRow(s, from: 2), recordedAt: s.text(7))
         }
     }
 
@@ -99,51 +95,45 @@ extension Store {
     /// newest succeeded run up to and including `run`, and of each of its metrics (per name, split and
     /// tag) the newest value.
     public func metricValues(asOf run: Int64) throws -> [StageMetric] {
-        try sql {
-            try db.query("""
-                WITH chosen AS (
-                  SELECT s.stage AS stage, max(s.id) AS id FROM stage_runs AS s JOIN pipeline_runs AS p ON p.id = s.pipeline_run
-                  WHERE p.pipeline = (SELECT pipeline FROM pipeline_runs WHERE id = ?1)
-                    AND s.pipeline_run <= ?1 AND s.status = 'succeeded'
-                  GROUP BY s.stage
-                ), ranked AS (
-                  SELECT c.stage, m.name, m.value, m.step, m.split, m.tag,
-                         row_number() OVER (PARTITION BY c.stage, m.name, m.split, m.tag ORDER BY m.id DESC) AS newest
-                  FROM chosen AS c JOIN metrics AS m ON m.stage_run = c.id
-                )
-                SELECT stage, name, value, step, split, tag FROM ranked WHERE newest = 1
-                """, [.integer(run)]) { s in
-                StageMetric(stage: s.text(0), metricRow(s, from: 1))
-            }
+        try db.query("""
+            WITH chosen AS (
+              SELECT s.stage AS stage, max(s.id) AS id FROM stage_runs AS s JOIN pipeline_runs AS p ON p.id = s.pipeline_run
+              WHERE p.pipeline = (SELECT pipeline FROM pipeline_runs WHERE id = ?1)
+                AND s.pipeline_run <= ?1 AND s.status = 'succeeded'
+              GROUP BY s.stage
+            ), ranked AS (
+              SELECT c.stage, m.name, m.value, m.step, m.split, m.tag,
+                     row_number() OVER (PARTITION BY c.stage, m.name, m.split, m.tag ORDER BY m.id DESC) AS newest
+              FROM chosen AS c JOIN metrics AS m ON m.stage_run = c.id
+            )
+            SELECT stage, name, value, step, split, tag FROM ranked WHERE newest = 1
+            """, [.integer(run)]) { s in
+            StageMetric(stage: s.text(0), metricRow(s, from: 1))
         }
     }
 
     /// The step-indexed values (training curves) of pipeline `pipeline`: for each stage, those of
     /// its newest stage run that recorded any.
     public func stepMetricsOfNewestRuns(pipeline: String) throws -> [StageMetric] {
-        try sql {
-            try db.query("""
-                SELECT stage, name, value, step, split, tag FROM metric_history
-                WHERE pipeline = ?1 AND step IS NOT NULL
-                  AND stage_run IN (SELECT max(stage_run) FROM metric_history
-                                    WHERE pipeline = ?1 AND step IS NOT NULL GROUP BY stage)
-                """, [.text(pipeline)]) { s in
-                StageMetric(stage: s.text(0), metricRow(s, from: 1))
-            }
+        try db.query("""
+            SELECT stage, name, value, step, split, tag FROM metric_history
+            WHERE pipeline = ?1 AND step IS NOT NULL
+              AND stage_run IN (SELECT max(stage_run) FROM metric_history
+                                WHERE pipeline = ?1 AND step IS NOT NULL GROUP BY stage)
+            """, [.text(pipeline)]) { s in
+            StageMetric(stage: s.text(0), metricRow(s, from: 1))
         }
     }
 
     /// Metric `name` in every stage run that recorded it (of `pipeline` only, when given): per split
     /// and tag its final value, the newest by time and then step. Ordered by pipeline run and stage.
     public func finalMetricValues(name: String, pipeline: String? = nil) throws -> [MetricHistoryEntry] {
-        try sql {
-            try db.query("""
-                SELECT \(Store.metricHistoryColumns)
-                FROM (SELECT *, row_number() OVER (PARTITION BY stage_run, split, tag ORDER BY recorded_at DESC, step DESC) AS newest
-                      FROM metric_history WHERE name = ?1 AND (?2 IS NULL OR pipeline = ?2))
-                WHERE newest = 1 ORDER BY pipeline_run, stage
-                """, [.text(name), .optional(pipeline)], row: metricHistoryRow)
-        }
+        try db.query("""
+            SELECT \(Store.metricHistoryColumns)
+            FROM (SELECT *, row_number() OVER (PARTITION BY stage_run, split, tag ORDER BY recorded_at DESC, step DESC) AS newest
+                  FROM metric_history WHERE name = ?1 AND (?2 IS NULL OR pipeline = ?2))
+            WHERE newest = 1 ORDER BY pipeline_run, stage
+            """, [.text(name), .optional(pipeline)], row: metricHistoryRow)
     }
 
     static let metricHistoryColumns = "pipeline, stage, pipeline_run, stage_run, name, value, step, split, tag, recorded_at"

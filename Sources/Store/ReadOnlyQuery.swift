@@ -21,36 +21,32 @@ public enum ReadOnlyQuery {
         guard FileManager.default.fileExists(atPath: storePath) else {
             throw StoreError.io(path: storePath, reason: "no store here (set --store or $LZN_STORE)")
         }
+        let db = try Database(path: storePath, mode: .readOnly)
+        defer { db.close() }
+        try db.execute("PRAGMA query_only = 1")
+        let pragmas = PragmaLog()
+        sqlite3_set_authorizer(db.handle, readOnlyAuthorizer, Unmanaged.passUnretained(pragmas).toOpaque())
+        defer { sqlite3_set_authorizer(db.handle, nil, nil) }
+        let statement: Statement
         do {
-            let db = try Database(path: storePath, mode: .readOnly)
-            defer { db.close() }
-            try db.execute("PRAGMA query_only = 1")
-            let pragmas = PragmaLog()
-            sqlite3_set_authorizer(db.handle, readOnlyAuthorizer, Unmanaged.passUnretained(pragmas).toOpaque())
-            defer { sqlite3_set_authorizer(db.handle, nil, nil) }
-            let statement: Statement
-            do {
-                statement = try Statement(database: db, sql: sql)
-            } catch let e as SQLiteError where e.code == SQLITE_AUTH {
-                throw StoreError.readOnlyQuery("ATTACH, DETACH, pragma assignments and pragmas that write are not allowed (\(e.message))")
-            }
-            defer { statement.finalize() }
-            guard isBlank(statement.tail, in: db) else {
-                throw StoreError.readOnlyQuery("only one statement may be run; found more after the first ';'")
-            }
-            // SQLite flags most pragmas as writing; the authorizer already let through only reading ones.
-            let isAllowedPragma = pragmas.count > 0
-                && sql.trimmingCharacters(in: .whitespacesAndNewlines).lowercased().hasPrefix("pragma")
-            guard sqlite3_stmt_readonly(statement.handle) != 0 || isExplain(statement) || isAllowedPragma else {
-                throw StoreError.readOnlyQuery("the statement would modify the database; only reads are allowed")
-            }
-            let columns = (0..<statement.columnCount).map(statement.columnName)
-            var rows: [[SQLValue]] = []
-            while try statement.step() { rows.append((0..<statement.columnCount).map(statement.value)) }
-            return QueryResult(columns: columns, rows: rows)
-        } catch let e as SQLiteError {
-            throw StoreError.sqlite(store: storePath, e)
+            statement = try Statement(database: db, sql: sql)
+        } catch StoreError.sqlite(_, SQLITE_AUTH, let message, _) {
+            throw StoreError.readOnlyQuery("ATTACH, DETACH, pragma assignments and pragmas that write are not allowed (\(message))")
         }
+        defer { statement.finalize() }
+        guard isBlank(statement.tail, in: db) else {
+            throw StoreError.readOnlyQuery("only one statement may be run; found more after the first ';'")
+        }
+        // SQLite flags most pragmas as writing; the authorizer already let through only reading ones.
+        let isAllowedPragma = pragmas.count > 0
+            && sql.trimmingCharacters(in: .whitespacesAndNewlines).lowercased().hasPrefix("pragma")
+        guard sqlite3_stmt_readonly(statement.handle) != 0 || isExplain(statement) || isAllowedPragma else {
+            throw StoreError.readOnlyQuery("the statement would modify the database; only reads are allowed")
+        }
+        let columns = (0..<statement.columnCount).map(statement.columnName)
+        var rows: [[SQLValue]] = []
+        while try statement.step() { rows.append((0..<statement.columnCount).map(statement.value)) }
+        return QueryResult(columns: columns, rows: rows)
     }
 
     /// True when the text holds no statement (only whitespace and comments).
@@ -58,8 +54,8 @@ public enum ReadOnlyQuery {
         do {
             try Statement(database: db, sql: tail).finalize()
             return false
-        } catch let e as SQLiteError {
-            return e.code == SQLITE_MISUSE && e.message == "no SQL statement in the text"
+        } catch StoreError.sqlite(_, SQLITE_MISUSE, "no SQL statement in the text", _) {
+            return true
         } catch {
             return false
         }

@@ -33,22 +33,18 @@ public struct StageRun: Equatable, Sendable {
 /// `finishStageRun` (exit code, log). A run that never commits ends failed or interrupted.
 extension Store {
     public func beginPipelineRun(pipeline: String, metadata: JSON = [:]) throws -> Int64 {
-        try sql {
-            try db.immediateTransaction {
-                try db.run("INSERT INTO pipeline_runs (pipeline, pid, host, metadata) VALUES (?, ?, ?, ?)",
-                           [.text(pipeline), .integer(Int64(getpid())), .text(Store.hostName), .text(metadata.text)])
-                return db.lastInsertRowID
-            }
+        try db.immediateTransaction {
+            try db.run("INSERT INTO pipeline_runs (pipeline, pid, host, metadata) VALUES (?, ?, ?, ?)",
+                       [.text(pipeline), .integer(Int64(getpid())), .text(Store.hostName), .text(metadata.text)])
+            return db.lastInsertRowID
         }
     }
 
     public func finishPipelineRun(_ id: Int64, status: RunStatus) throws {
-        try sql {
-            try db.immediateTransaction {
-                try db.run("""
-                    UPDATE pipeline_runs SET status = ?, ended_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?
-                    """, [.text(status.rawValue), .integer(id)])
-            }
+        try db.immediateTransaction {
+            try db.run("""
+                UPDATE pipeline_runs SET status = ?, ended_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?
+                """, [.text(status.rawValue), .integer(id)])
         }
     }
 
@@ -60,28 +56,24 @@ extension Store {
     }
 
     public func pipelineRun(_ id: Int64) throws -> PipelineRun? {
-        try sql {
-            try db.queryOne("SELECT \(Store.pipelineRunColumns) FROM pipeline_runs AS p WHERE p.id = ?", [.integer(id)],
-                            row: pipelineRunRow)
-        }
+        try db.queryOne("SELECT \(Store.pipelineRunColumns) FROM pipeline_runs AS p WHERE p.id = ?", [.integer(id)],
+                        row: pipelineRunRow)
     }
 
     /// Records the start of a stage run and the artifacts it consumes; returns its id.
     public func beginStageRun(stage: String, signature: String, params: JSON = [:],
                               inputs: [String: ArtifactID] = [:], pipelineRun: Int64? = nil) throws -> Int64 {
-        try sql {
-            try db.immediateTransaction {
-                try db.run("""
-                    INSERT INTO stage_runs (pipeline_run, stage, signature, params, pid, host) VALUES (?, ?, ?, ?, ?, ?)
-                    """, [.optional(pipelineRun), .text(stage), .text(signature), .text(params.text),
-                          .integer(Int64(getpid())), .text(Store.hostName)])
-                let id = db.lastInsertRowID
-                for (name, artifact) in inputs.sorted(by: { $0.key < $1.key }) {
-                    try db.run("INSERT INTO stage_inputs (stage_run, name, artifact) VALUES (?, ?, ?)",
-                               [.integer(id), .text(name), .text(artifact.hex)])
-                }
-                return id
+        try db.immediateTransaction {
+            try db.run("""
+                INSERT INTO stage_runs (pipeline_run, stage, signature, params, pid, host) VALUES (?, ?, ?, ?, ?, ?)
+                """, [.optional(pipelineRun), .text(stage), .text(signature), .text(params.text),
+                      .integer(Int64(getpid())), .text(Store.hostName)])
+            let id = db.lastInsertRowID
+            for (name, artifact) in inputs.sorted(by: { $0.key < $1.key }) {
+                try db.run("INSERT INTO stage_inputs (stage_run, name, artifact) VALUES (?, ?, ?)",
+                           [.integer(id), .text(name), .text(artifact.hex)])
             }
+            return id
         }
     }
 
@@ -90,23 +82,21 @@ extension Store {
     /// The same transaction discards the artifacts named `scratchName` (see `discardArtifacts`).
     public func commitStageOutputs(stageRun: Int64, outputs: [String: ArtifactID], metrics: [Metric] = [],
                                    discardingScratch scratchName: String? = nil) throws {
-        try sql {
-            try db.immediateTransaction {
-                let run = try requireStageRun(stageRun)
-                guard run.status == .running else {
-                    throw StoreError.invalidStageRunState(id: stageRun, status: run.status.rawValue,
-                                                          detail: "only a running stage run can commit outputs")
-                }
-                for (name, artifact) in outputs.sorted(by: { $0.key < $1.key }) {
-                    try db.run("INSERT INTO stage_outputs (stage_run, name, artifact) VALUES (?, ?, ?)",
-                               [.integer(stageRun), .text(name), .text(artifact.hex)])
-                }
-                try insertMetrics(stageRun: stageRun, metrics)
-                if let scratchName { _ = try deleteUnreferencedArtifacts(named: scratchName, keeping: nil) }
-                try db.run("""
-                    UPDATE stage_runs SET status = 'succeeded', ended_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?
-                    """, [.integer(stageRun)])
+        try db.immediateTransaction {
+            let run = try requireStageRun(stageRun)
+            guard run.status == .running else {
+                throw StoreError.invalidStageRunState(id: stageRun, status: run.status.rawValue,
+                                                      detail: "only a running stage run can commit outputs")
             }
+            for (name, artifact) in outputs.sorted(by: { $0.key < $1.key }) {
+                try db.run("INSERT INTO stage_outputs (stage_run, name, artifact) VALUES (?, ?, ?)",
+                           [.integer(stageRun), .text(name), .text(artifact.hex)])
+            }
+            try insertMetrics(stageRun: stageRun, metrics)
+            if let scratchName { _ = try deleteUnreferencedArtifacts(named: scratchName, keeping: nil) }
+            try db.run("""
+                UPDATE stage_runs SET status = 'succeeded', ended_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?
+                """, [.integer(stageRun)])
         }
     }
 
@@ -116,25 +106,23 @@ extension Store {
     /// recorded. Returns the final status.
     @discardableResult
     public func finishStageRun(_ id: Int64, status: RunStatus, exitCode: Int32?, log: ArtifactID? = nil) throws -> RunStatus {
-        try sql {
-            try db.immediateTransaction {
-                let run = try requireStageRun(id)
-                let final: RunStatus
-                switch (run.status, status) {
-                case (.succeeded, _): final = .succeeded
-                case (_, .succeeded):
-                    throw StoreError.invalidStageRunState(id: id, status: run.status.rawValue,
-                                                          detail: "its outputs were never committed, so it cannot succeed")
-                case (_, .running):
-                    throw StoreError.invalidStageRunState(id: id, status: run.status.rawValue, detail: "finishing needs a final status")
-                default: final = status
-                }
-                try db.run("""
-                    UPDATE stage_runs SET status = ?, exit_code = ?, log = coalesce(?, log),
-                        ended_at = coalesce(ended_at, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) WHERE id = ?
-                    """, [.text(final.rawValue), .optional(exitCode.map(Int64.init)), .optional(log?.hex), .integer(id)])
-                return final
+        try db.immediateTransaction {
+            let run = try requireStageRun(id)
+            let final: RunStatus
+            switch (run.status, status) {
+            case (.succeeded, _): final = .succeeded
+            case (_, .succeeded):
+                throw StoreError.invalidStageRunState(id: id, status: run.status.rawValue,
+                                                      detail: "its outputs were never committed, so it cannot succeed")
+            case (_, .running):
+                throw StoreError.invalidStageRunState(id: id, status: run.status.rawValue, detail: "finishing needs a final status")
+            default: final = status
             }
+            try db.run("""
+                UPDATE stage_runs SET status = ?, exit_code = ?, log = coalesce(?, log),
+                    ended_at = coalesce(ended_at, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) WHERE id = ?
+                """, [.text(final.rawValue), .optional(exitCode.map(Int64.init)), .optional(log?.hex), .integer(id)])
+            return final
         }
     }
 
@@ -142,22 +130,20 @@ extension Store {
     /// interrupted; returns how many stage runs changed.
     @discardableResult
     public func interruptAbandonedRuns() throws -> Int {
-        try sql {
-            try db.immediateTransaction {
-                var count = 0
-                for table in ["stage_runs", "pipeline_runs"] {
-                    let rows = try db.query("SELECT id, pid, host FROM \(table) WHERE status = 'running'") {
-                        ($0.int(0), $0.int(1), $0.text(2))
-                    }
-                    for (id, pid, host) in rows where !Store.processMayBeAlive(pid: pid, host: host) {
-                        try db.run("""
-                            UPDATE \(table) SET status = 'interrupted', ended_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?
-                            """, [.integer(id)])
-                        if table == "stage_runs" { count += 1 }
-                    }
+        try db.immediateTransaction {
+            var count = 0
+            for table in ["stage_runs", "pipeline_runs"] {
+                let rows = try db.query("SELECT id, pid, host FROM \(table) WHERE status = 'running'") {
+                    ($0.int(0), $0.int(1), $0.text(2))
                 }
-                return count
+                for (id, pid, host) in rows where !Store.processMayBeAlive(pid: pid, host: host) {
+                    try db.run("""
+                        UPDATE \(table) SET status = 'interrupted', ended_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?
+                        """, [.integer(id)])
+                    if table == "stage_runs" { count += 1 }
+                }
             }
+            return count
         }
     }
 
@@ -182,52 +168,42 @@ extension Store {
     }
 
     public func stageRun(_ id: Int64) throws -> StageRun? {
-        try sql {
-            try db.queryOne("SELECT \(Store.stageRunColumns) FROM stage_runs WHERE id = ?", [.integer(id)], row: stageRunRow)
-        }
+        try db.queryOne("SELECT \(Store.stageRunColumns) FROM stage_runs WHERE id = ?", [.integer(id)], row: stageRunRow)
     }
 
     /// The run cache: the newest succeeded run of `stage` with exactly this signature.
     public func findSucceededStageRun(stage: String, signature: String) throws -> StageRun? {
-        try sql {
-            try db.queryOne("""
-                SELECT \(Store.stageRunColumns) FROM stage_runs
-                WHERE stage = ? AND signature = ? AND status = 'succeeded' ORDER BY id DESC LIMIT 1
-                """, [.text(stage), .text(signature)], row: stageRunRow)
-        }
+        try db.queryOne("""
+            SELECT \(Store.stageRunColumns) FROM stage_runs
+            WHERE stage = ? AND signature = ? AND status = 'succeeded' ORDER BY id DESC LIMIT 1
+            """, [.text(stage), .text(signature)], row: stageRunRow)
     }
 
     /// The run cache across stage names: the newest succeeded run with this signature, whatever its
     /// stage is called (the signature already pins the executable, its version, the parameters and
     /// the inputs).
     public func findSucceededStageRun(signature: String) throws -> StageRun? {
-        try sql {
-            try db.queryOne("""
-                SELECT \(Store.stageRunColumns) FROM stage_runs
-                WHERE signature = ? AND status = 'succeeded' ORDER BY id DESC LIMIT 1
-                """, [.text(signature)], row: stageRunRow)
-        }
+        try db.queryOne("""
+            SELECT \(Store.stageRunColumns) FROM stage_runs
+            WHERE signature = ? AND status = 'succeeded' ORDER BY id DESC LIMIT 1
+            """, [.text(signature)], row: stageRunRow)
     }
 
     public func stageOutputs(_ stageRun: Int64) throws -> [String: ArtifactID] { try lineage("stage_outputs", stageRun) }
     public func stageInputs(_ stageRun: Int64) throws -> [String: ArtifactID] { try lineage("stage_inputs", stageRun) }
 
     private func lineage(_ table: String, _ stageRun: Int64) throws -> [String: ArtifactID] {
-        try sql {
-            let rows = try db.query("SELECT name, artifact FROM \(table) WHERE stage_run = ?", [.integer(stageRun)]) {
-                ($0.text(0), $0.text(1))
-            }
-            return Dictionary(uniqueKeysWithValues: rows.compactMap { name, id in ArtifactID(id).map { (name, $0) } })
+        let rows = try db.query("SELECT name, artifact FROM \(table) WHERE stage_run = ?", [.integer(stageRun)]) {
+            ($0.text(0), $0.text(1))
         }
+        return Dictionary(uniqueKeysWithValues: rows.compactMap { name, id in ArtifactID(id).map { (name, $0) } })
     }
 
     /// The stage runs that produced an artifact (normally one).
     public func producers(of artifact: ArtifactID) throws -> [StageRun] {
-        try sql {
-            try db.query("""
-                SELECT \(Store.stageRunColumns) FROM stage_runs
-                WHERE id IN (SELECT stage_run FROM stage_outputs WHERE artifact = ?) ORDER BY id
-                """, [.text(artifact.hex)], row: stageRunRow)
-        }
+        try db.query("""
+            SELECT \(Store.stageRunColumns) FROM stage_runs
+            WHERE id IN (SELECT stage_run FROM stage_outputs WHERE artifact = ?) ORDER BY id
+            """, [.text(artifact.hex)], row: stageRunRow)
     }
 }

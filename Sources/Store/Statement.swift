@@ -40,7 +40,8 @@ final class Statement {
         }
         guard rc == SQLITE_OK else { throw database.error(rc, "preparing \(sql.prefix(200))") }
         guard let statement else {
-            throw SQLiteError(code: SQLITE_MISUSE, message: "no SQL statement in the text", context: "preparing \(sql.prefix(200))")
+            throw StoreError.sqlite(store: database.path, code: SQLITE_MISUSE, message: "no SQL statement in the text",
+                                    context: "preparing \(sql.prefix(200))")
         }
         handle = statement
         tail = String(decoding: sql.utf8.dropFirst(consumed), as: UTF8.self)

@@ -46,13 +46,9 @@ public final class Store {
         self.chunkSize = chunkSize
         if readOnly {
             guard FileManager.default.fileExists(atPath: path) else { throw StoreError.noStore(path) }
-            do {
-                db = try Database(path: path, mode: .readOnly)
-                let found = try Store.supportedVersion(db, path: path)
-                guard found > 0 else { throw StoreError.notAStore(store: path, reason: "it has no lzn-pipe schema version") }
-            } catch let e as SQLiteError {
-                throw StoreError.sqlite(store: path, e)
-            }
+            db = try Database(path: path, mode: .readOnly)
+            let found = try Store.supportedVersion(db, path: path)
+            guard found > 0 else { throw StoreError.notAStore(store: path, reason: "it has no lzn-pipe schema version") }
             return
         }
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
@@ -61,12 +57,8 @@ public final class Store {
         } catch {
             throw StoreError.cannotCreateDirectory(path: directory.path, reason: error.localizedDescription)
         }
-        do {
-            db = try Database(path: path, mode: .readWrite)
-            try Store.prepareAndMigrate(db, path: path)
-        } catch let e as SQLiteError {
-            throw StoreError.sqlite(store: path, e)
-        }
+        db = try Database(path: path, mode: .readWrite)
+        try Store.prepareAndMigrate(db, path: path)
     }
 
     deinit { close() }
@@ -122,7 +114,7 @@ public final class Store {
     }
 
     /// The schema version of this store (PRAGMA user_version).
-    public var schemaVersion: Int32 { get throws { try sql { try Store.userVersion(db) } } }
+    public var schemaVersion: Int32 { get throws { try Store.userVersion(db) } }
 
     /// This connection's write session, created on first use (see write_sessions in schema/).
     func writeSession() throws -> Int64 {
@@ -134,15 +126,6 @@ public final class Store {
         }
         sessionID = id
         return id
-    }
-
-    /// Runs store work, turning SQLite failures into `StoreError.sqlite` naming this store.
-    func sql<T>(_ body: () throws -> T) throws -> T {
-        do {
-            return try body()
-        } catch let e as SQLiteError {
-            throw StoreError.sqlite(store: path, e)
-        }
     }
 
     /// Whether a process recorded as (pid, host) may still be running. Other hosts are assumed alive.

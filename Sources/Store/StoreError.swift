@@ -1,6 +1,7 @@
 /// Everything the store reports. Messages name the store file, artifact or blob concerned.
 public enum StoreError: Error, CustomStringConvertible {
-    case sqlite(store: String, SQLiteError)
+    /// A failed SQLite call: the operation (`context`), the extended result code and SQLite's message.
+    case sqlite(store: String, code: Int32, message: String, context: String)
     case cannotCreateDirectory(path: String, reason: String)
     case noStore(String)
     case newerSchema(store: String, found: Int32, supported: Int32)
@@ -19,7 +20,7 @@ public enum StoreError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .sqlite(store, e): return "store \(store): \(e)"
+        case let .sqlite(store, code, message, context): return "store \(store): \(context): \(message) (SQLite code \(code))"
         case let .cannotCreateDirectory(path, reason): return "cannot create store directory \(path): \(reason)"
         case let .noStore(path): return "no store at \(path) (pass --store PATH or set $LZN_STORE; `lzn-pipe run` creates one)"
         case let .newerSchema(store, found, supported):

@@ -75,53 +75,47 @@ extension Store {
     // MARK: reading the source
 
     private func succeededRunsForSync(pipeline: String?) throws -> [SourceStageRun] {
-        try sql {
-            try db.query("""
-                SELECT s.id, s.pipeline_run, s.stage, s.signature, s.params, s.started_at, s.ended_at, s.exit_code, s.log, s.pid, s.host
-                FROM stage_runs AS s LEFT JOIN pipeline_runs AS p ON p.id = s.pipeline_run
-                WHERE s.status = 'succeeded' AND (?1 IS NULL OR p.pipeline = ?1) ORDER BY s.id
-                """, [.optional(pipeline)]) { s in
-                SourceStageRun(id: s.int(0), pipelineRun: s.optionalInt(1), stage: s.text(2), signature: s.text(3), params: s.text(4),
-                               startedAt: s.text(5), endedAt: s.optionalText(6), exitCode: s.optionalInt(7), log: s.optionalText(8),
-                               pid: s.int(9), host: s.text(10))
-            }
+        try db.query("""
+            SELECT s.id, s.pipeline_run, s.stage, s.signature, s.params, s.started_at, s.ended_at, s.exit_code, s.log, s.pid, s.host
+            FROM stage_runs AS s LEFT JOIN pipeline_runs AS p ON p.id = s.pipeline_run
+            WHERE s.status = 'succeeded' AND (?1 IS NULL OR p.pipeline = ?1) ORDER BY s.id
+            """, [.optional(pipeline)]) { s in
+            SourceStageRun(id: s.int(0), pipelineRun: s.optionalInt(1), stage: s.text(2), signature: s.text(3), params: s.text(4),
+                           startedAt: s.text(5), endedAt: s.optionalText(6), exitCode: s.optionalInt(7), log: s.optionalText(8),
+                           pid: s.int(9), host: s.text(10))
         }
     }
 
     private func pipelineRunsForSync(pipeline: String?) throws -> [SourcePipelineRun] {
-        try sql {
-            try db.query("""
-                SELECT id, pipeline, status, started_at, ended_at, pid, host, metadata FROM pipeline_runs
-                WHERE (?1 IS NULL OR pipeline = ?1)
-                  AND id IN (SELECT pipeline_run FROM stage_runs WHERE status = 'succeeded') ORDER BY id
-                """, [.optional(pipeline)]) { s in
-                SourcePipelineRun(id: s.int(0), pipeline: s.text(1), status: s.text(2), startedAt: s.text(3), endedAt: s.optionalText(4),
-                                  pid: s.int(5), host: s.text(6), metadata: s.text(7))
-            }
+        try db.query("""
+            SELECT id, pipeline, status, started_at, ended_at, pid, host, metadata FROM pipeline_runs
+            WHERE (?1 IS NULL OR pipeline = ?1)
+              AND id IN (SELECT pipeline_run FROM stage_runs WHERE status = 'succeeded') ORDER BY id
+            """, [.optional(pipeline)]) { s in
+            SourcePipelineRun(id: s.int(0), pipeline: s.text(1), status: s.text(2), startedAt: s.text(3), endedAt: s.optionalText(4),
+                              pid: s.int(5), host: s.text(6), metadata: s.text(7))
         }
     }
 
     /// Every artifact, or those a pipeline's succeeded stage runs consumed, produced or logged to,
     /// oldest first.
     private func artifactIDsForSync(pipeline: String?) throws -> [String] {
-        try sql {
-            guard let pipeline else { return try db.query("SELECT id FROM artifacts ORDER BY rowid") { $0.text(0) } }
-            return try db.query("""
-                WITH runs AS (SELECT s.id, s.log FROM stage_runs AS s JOIN pipeline_runs AS p ON p.id = s.pipeline_run
-                              WHERE s.status = 'succeeded' AND p.pipeline = ?1)
-                SELECT id FROM artifacts WHERE id IN (
-                  SELECT artifact FROM stage_inputs WHERE stage_run IN (SELECT id FROM runs)
-                  UNION SELECT artifact FROM stage_outputs WHERE stage_run IN (SELECT id FROM runs)
-                  UNION SELECT log FROM runs WHERE log IS NOT NULL)
-                ORDER BY rowid
-                """, [.text(pipeline)]) { $0.text(0) }
-        }
+        guard let pipeline else { return try db.query("SELECT id FROM artifacts ORDER BY rowid") { $0.text(0) } }
+        return try db.query("""
+            WITH runs AS (SELECT s.id, s.log FROM stage_runs AS s JOIN pipeline_runs AS p ON p.id = s.pipeline_run
+                          WHERE s.status = 'succeeded' AND p.pipeline = ?1)
+            SELECT id FROM artifacts WHERE id IN (
+              SELECT artifact FROM stage_inputs WHERE stage_run IN (SELECT id FROM runs)
+              UNION SELECT artifact FROM stage_outputs WHERE stage_run IN (SELECT id FROM runs)
+              UNION SELECT log FROM runs WHERE log IS NOT NULL)
+            ORDER BY rowid
+            """, [.text(pipeline)]) { $0.text(0) }
     }
 
     // MARK: content
 
     private func hasArtifact(_ id: String) throws -> Bool {
-        try sql { try db.queryOne("SELECT 1 FROM artifacts WHERE id = ?", [.text(id)]) { _ in true } ?? false }
+        try db.queryOne("SELECT 1 FROM artifacts WHERE id = ?", [.text(id)]) { _ in true } ?? false
     }
 
     private func copyArtifact(_ id: String, from source: Store, _ report: inout SyncReport,
@@ -129,16 +123,12 @@ extension Store {
         guard let artifactID = ArtifactID(id) else { throw StoreError.artifactNotFound(id) }
         let artifact = try source.artifact(artifactID)
         progress(.artifact(artifact))
-        let row = try source.sql {
-            try source.db.queryOne("SELECT dtype, shape, metadata, created_at FROM artifacts WHERE id = ?", [.text(id)]) {
-                [$0.optionalText(0).map(SQLValue.text) ?? .null, $0.optionalText(1).map(SQLValue.text) ?? .null,
-                 SQLValue.text($0.text(2)), SQLValue.text($0.text(3))]
-            }
+        let row = try source.db.queryOne("SELECT dtype, shape, metadata, created_at FROM artifacts WHERE id = ?", [.text(id)]) {
+            [$0.optionalText(0).map(SQLValue.text) ?? .null, $0.optionalText(1).map(SQLValue.text) ?? .null,
+             SQLValue.text($0.text(2)), SQLValue.text($0.text(3))]
         }!
-        let members = try source.sql {
-            try source.db.query("SELECT name, blob, dtype, shape FROM bundle_members WHERE artifact = ? ORDER BY name", [.text(id)]) {
-                (name: $0.text(0), blob: $0.text(1), dtype: $0.text(2), shape: $0.text(3))
-            }
+        let members = try source.db.query("SELECT name, blob, dtype, shape FROM bundle_members WHERE artifact = ? ORDER BY name", [.text(id)]) {
+            (name: $0.text(0), blob: $0.text(1), dtype: $0.text(2), shape: $0.text(3))
         }
         var blobs = [artifact.blob.description]
         for member in members where !blobs.contains(member.blob) { blobs.append(member.blob) }
@@ -146,17 +136,15 @@ extension Store {
             let label = artifact.label + (blob == artifact.blob.description ? "" : " member " + (members.first { $0.blob == blob }?.name ?? "?"))
             try copyBlob(blob, from: source, artifact: label, &report, progress)
         }
-        try sql {
-            try db.immediateTransaction {
-                try db.run("""
-                    INSERT OR IGNORE INTO artifacts (id, kind, name, blob, media_type, dtype, shape, metadata, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, [.text(id), .text(artifact.kind.rawValue), .text(artifact.name), .text(artifact.blob.description),
-                          .text(artifact.mediaType)] + row)
-                for m in members {
-                    try db.run("INSERT OR IGNORE INTO bundle_members (artifact, name, blob, dtype, shape) VALUES (?, ?, ?, ?, ?)",
-                               [.text(id), .text(m.name), .text(m.blob), .text(m.dtype), .text(m.shape)])
-                }
+        try db.immediateTransaction {
+            try db.run("""
+                INSERT OR IGNORE INTO artifacts (id, kind, name, blob, media_type, dtype, shape, metadata, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, [.text(id), .text(artifact.kind.rawValue), .text(artifact.name), .text(artifact.blob.description),
+                      .text(artifact.mediaType)] + row)
+            for m in members {
+                try db.run("INSERT OR IGNORE INTO bundle_members (artifact, name, blob, dtype, shape) VALUES (?, ?, ?, ?, ?)",
+                           [.text(id), .text(m.name), .text(m.blob), .text(m.dtype), .text(m.shape)])
             }
         }
         report.artifacts += 1
@@ -167,10 +155,8 @@ extension Store {
     private func copyBlob(_ text: String, from source: Store, artifact: String, _ report: inout SyncReport,
                           _ progress: (SyncEvent) -> Void) throws {
         guard let address = BlobAddress(text) else { throw StoreError.notAStore(store: source.path, reason: "malformed blob address \(text) (\(artifact))") }
-        if try sql({ try db.queryOne("SELECT 1 FROM blobs WHERE address = ?", [.text(text)]) { _ in true } }) != nil { return }
-        let chunks = try source.sql {
-            try source.db.query("SELECT chunk FROM blob_chunks WHERE blob = ? ORDER BY seq", [.text(text)]) { $0.text(0) }
-        }
+        if try db.queryOne("SELECT 1 FROM blobs WHERE address = ?", [.text(text)], row: { _ in true }) != nil { return }
+        let chunks = try source.db.query("SELECT chunk FROM blob_chunks WHERE blob = ? ORDER BY seq", [.text(text)]) { $0.text(0) }
         var size = 0, seq = 0
         var copied = (chunks: 0, bytes: 0)
         try source.streamBlob(address, artifact: artifact) { data in
@@ -182,7 +168,7 @@ extension Store {
                 progress(.chunk(bytes: data.count))
             }
         }
-        try sql { try db.immediateTransaction { try register(StagedBlob(address: address, size: size, chunks: chunks)) } }
+        try db.immediateTransaction { try register(StagedBlob(address: address, size: size, chunks: chunks)) }
         report.chunks += copied.chunks
         report.bytes += copied.bytes
         report.blobs += 1
@@ -196,55 +182,52 @@ extension Store {
                           _ report: inout SyncReport) throws {
         var lineage: [Int64: (inputs: [(String, String)], outputs: [(String, String)], metrics: [[SQLValue]])] = [:]
         for run in runs {
-            lineage[run.id] = try source.sql {
-                (try source.db.query("SELECT name, artifact FROM stage_inputs WHERE stage_run = ? ORDER BY name", [.integer(run.id)]) { ($0.text(0), $0.text(1)) },
-                 try source.db.query("SELECT name, artifact FROM stage_outputs WHERE stage_run = ? ORDER BY name", [.integer(run.id)]) { ($0.text(0), $0.text(1)) },
-                 try source.db.query("SELECT name, value, step, split, tag, recorded_at FROM metrics WHERE stage_run = ? ORDER BY id",
-                                     [.integer(run.id)]) { s in (0..<6).map { s.value(Int32($0)) } })
-            }
+            lineage[run.id] = (
+                try source.db.query("SELECT name, artifact FROM stage_inputs WHERE stage_run = ? ORDER BY name", [.integer(run.id)]) { ($0.text(0), $0.text(1)) },
+                try source.db.query("SELECT name, artifact FROM stage_outputs WHERE stage_run = ? ORDER BY name", [.integer(run.id)]) { ($0.text(0), $0.text(1)) },
+                try source.db.query("SELECT name, value, step, split, tag, recorded_at FROM metrics WHERE stage_run = ? ORDER BY id",
+                                    [.integer(run.id)]) { s in (0..<6).map { s.value(Int32($0)) } })
         }
-        try sql {
-            try db.immediateTransaction {
-                var localRun: Int64?
-                if let p = pipelineRun {
-                    let key: [SQLValue] = [.text(p.pipeline), .text(p.startedAt), .integer(p.pid), .text(p.host)]
-                    localRun = try db.queryOne("SELECT id FROM pipeline_runs WHERE pipeline = ? AND started_at = ? AND pid = ? AND host = ?", key) { $0.int(0) }
-                    if let id = localRun {
-                        try db.run("UPDATE pipeline_runs SET status = ?, ended_at = ? WHERE id = ? AND status = 'running' AND ? <> 'running'",
-                                   [.text(p.status), .optional(p.endedAt), .integer(id), .text(p.status)])
-                    } else {
-                        try db.run("""
-                            INSERT INTO pipeline_runs (pipeline, status, started_at, ended_at, pid, host, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)
-                            """, [.text(p.pipeline), .text(p.status), .text(p.startedAt), .optional(p.endedAt), .integer(p.pid), .text(p.host), .text(p.metadata)])
-                        localRun = db.lastInsertRowID
-                        report.pipelineRuns += 1
-                    }
-                }
-                for run in runs {
-                    let exists = try db.queryOne("""
-                        SELECT 1 FROM stage_runs WHERE stage = ? AND signature = ? AND started_at = ? AND pid = ? AND host = ? AND status = 'succeeded'
-                        """, [.text(run.stage), .text(run.signature), .text(run.startedAt), .integer(run.pid), .text(run.host)]) { _ in true }
-                    if exists != nil { continue }
+        try db.immediateTransaction {
+            var localRun: Int64?
+            if let p = pipelineRun {
+                let key: [SQLValue] = [.text(p.pipeline), .text(p.startedAt), .integer(p.pid), .text(p.host)]
+                localRun = try db.queryOne("SELECT id FROM pipeline_runs WHERE pipeline = ? AND started_at = ? AND pid = ? AND host = ?", key) { $0.int(0) }
+                if let id = localRun {
+                    try db.run("UPDATE pipeline_runs SET status = ?, ended_at = ? WHERE id = ? AND status = 'running' AND ? <> 'running'",
+                               [.text(p.status), .optional(p.endedAt), .integer(id), .text(p.status)])
+                } else {
                     try db.run("""
-                        INSERT INTO stage_runs (pipeline_run, stage, signature, params, status, started_at, ended_at, exit_code, log, pid, host)
-                        VALUES (?, ?, ?, ?, 'succeeded', ?, ?, ?, ?, ?, ?)
-                        """, [localRun.map(SQLValue.integer) ?? .null, .text(run.stage), .text(run.signature), .text(run.params), .text(run.startedAt),
-                              .optional(run.endedAt), run.exitCode.map(SQLValue.integer) ?? .null, .optional(run.log), .integer(run.pid), .text(run.host)])
-                    let id = db.lastInsertRowID
-                    let copied = lineage[run.id]!
-                    for (name, artifact) in copied.inputs {
-                        try db.run("INSERT INTO stage_inputs (stage_run, name, artifact) VALUES (?, ?, ?)", [.integer(id), .text(name), .text(artifact)])
-                    }
-                    for (name, artifact) in copied.outputs {
-                        try db.run("INSERT INTO stage_outputs (stage_run, name, artifact) VALUES (?, ?, ?)", [.integer(id), .text(name), .text(artifact)])
-                    }
-                    for values in copied.metrics {
-                        try db.run("INSERT INTO metrics (stage_run, name, value, step, split, tag, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                   [.integer(id)] + values)
-                    }
-                    report.stageRuns += 1
-                    report.metrics += copied.metrics.count
+                        INSERT INTO pipeline_runs (pipeline, status, started_at, ended_at, pid, host, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)
+                        """, [.text(p.pipeline), .text(p.status), .text(p.startedAt), .optional(p.endedAt), .integer(p.pid), .text(p.host), .text(p.metadata)])
+                    localRun = db.lastInsertRowID
+                    report.pipelineRuns += 1
                 }
+            }
+            for run in runs {
+                let exists = try db.queryOne("""
+                    SELECT 1 FROM stage_runs WHERE stage = ? AND signature = ? AND started_at = ? AND pid = ? AND host = ? AND status = 'succeeded'
+                    """, [.text(run.stage), .text(run.signature), .text(run.startedAt), .integer(run.pid), .text(run.host)]) { _ in true }
+                if exists != nil { continue }
+                try db.run("""
+                    INSERT INTO stage_runs (pipeline_run, stage, signature, params, status, started_at, ended_at, exit_code, log, pid, host)
+                    VALUES (?, ?, ?, ?, 'succeeded', ?, ?, ?, ?, ?, ?)
+                    """, [localRun.map(SQLValue.integer) ?? .null, .text(run.stage), .text(run.signature), .text(run.params), .text(run.startedAt),
+                          .optional(run.endedAt), run.exitCode.map(SQLValue.integer) ?? .null, .optional(run.log), .integer(run.pid), .text(run.host)])
+                let id = db.lastInsertRowID
+                let copied = lineage[run.id]!
+                for (name, artifact) in copied.inputs {
+                    try db.run("INSERT INTO stage_inputs (stage_run, name, artifact) VALUES (?, ?, ?)", [.integer(id), .text(name), .text(artifact)])
+                }
+                for (name, artifact) in copied.outputs {
+                    try db.run("INSERT INTO stage_outputs (stage_run, name, artifact) VALUES (?, ?, ?)", [.integer(id), .text(name), .text(artifact)])
+                }
+                for values in copied.metrics {
+                    try db.run("INSERT INTO metrics (stage_run, name, value, step, split, tag, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                               [.integer(id)] + values)
+                }
+                report.stageRuns += 1
+                report.metrics += copied.metrics.count
             }
         }
     }

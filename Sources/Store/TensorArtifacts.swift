@@ -16,16 +16,14 @@ extension Store {
     public func importNPY(path: String, name: String, metadata: JSON = [:]) throws -> Artifact {
         var source = try FileByteSource(path: path)
         let header = try readNPYHeader(from: source)
-        let staged = try sql { () -> StagedBlob in
-            let writer = BlobWriter(store: self)
-            try writer.append(NPY.headerBytes(dtype: header.dtype, shape: header.shape))
-            let copied = try writer.append(from: &source, limit: header.payloadLength)
-            let extra = try source.skipToEnd()
-            guard copied == header.payloadLength, extra == 0 else {
-                throw NPYError.payloadSizeMismatch(source: path, expected: header.payloadLength, actual: copied + extra)
-            }
-            return try writer.finish()
+        let writer = BlobWriter(store: self)
+        try writer.append(NPY.headerBytes(dtype: header.dtype, shape: header.shape))
+        let copied = try writer.append(from: &source, limit: header.payloadLength)
+        let extra = try source.skipToEnd()
+        guard copied == header.payloadLength, extra == 0 else {
+            throw ArrayFormatError.npy(.payloadSizeMismatch(source: path, expected: header.payloadLength, actual: copied + extra))
         }
+        let staged = try writer.finish()
         return try registerArtifact(kind: .tensor, name: name, content: staged, mediaType: "application/x-npy",
                                     tensor: (header.dtype, header.shape), metadata: metadata)
     }
@@ -77,15 +75,13 @@ extension Store {
 
     /// The members of a bundle or dataset, by name.
     public func bundleMembers(_ id: ArtifactID) throws -> [BundleMember] {
-        try sql {
-            try db.query("SELECT name, blob, dtype, shape FROM bundle_members WHERE artifact = ? ORDER BY name",
-                         [.text(id.hex)]) { s in
-                guard let blob = BlobAddress(s.text(1)), let dtype = DType(rawValue: s.text(2)) else {
-                    throw StoreError.notAStore(store: path, reason: "malformed bundle member \(s.text(0)) of \(id.short)")
-                }
-                let shape = try JSON(parsing: s.text(3)).arrayValue?.compactMap(\.intValue) ?? []
-                return BundleMember(name: s.text(0), blob: blob, dtype: dtype, shape: shape)
+        try db.query("SELECT name, blob, dtype, shape FROM bundle_members WHERE artifact = ? ORDER BY name",
+                     [.text(id.hex)]) { s in
+            guard let blob = BlobAddress(s.text(1)), let dtype = DType(rawValue: s.text(2)) else {
+                throw StoreError.notAStore(store: path, reason: "malformed bundle member \(s.text(0)) of \(id.short)")
             }
+            let shape = try JSON(parsing: s.text(3)).arrayValue?.compactMap(\.intValue) ?? []
+            return BundleMember(name: s.text(0), blob: blob, dtype: dtype, shape: shape)
         }
     }
 
@@ -161,9 +157,9 @@ extension Store {
     private func parsedHeader(_ bytes: [UInt8], label: String) throws -> NPYHeader? {
         do {
             return try NPY.parseHeader(bytes, source: label)
-        } catch NPYError.headerTooShort {
+        } catch ArrayFormatError.npy(.headerTooShort) {
             return nil
-        } catch let e as NPYError {
+        } catch let e as ArrayFormatError {
             throw StoreError.badTensorPayload(artifact: label, detail: e.description)
         }
     }

@@ -46,7 +46,7 @@ public enum TrainStage {
         var config: TrainingConfig
         do {
             config = try TrainingConfig(parameters: knobs)
-        } catch let list as ParamProblemList {
+        } catch StageError.badParams(let list) {
             throw TrainingError.badConfiguration(list.problems.map(\.description))
         }
         config.imageChannels = dataset.channels

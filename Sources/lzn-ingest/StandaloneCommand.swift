@@ -50,11 +50,7 @@ struct StandaloneCommand: ParsableCommand {
 
     func run() throws {
         let description = IngestStage.description
-        let resolved: [String: ParamValue]
-        switch description.resolveParams(params) {
-        case .success(let values): resolved = values
-        case .failure(let problems): throw problems
-        }
+        let resolved = try description.resolveParams(params)
         let dataset = try Ingest.load(try IngestStage.request(from: StageParams(resolved)))
         let store = try Store.open(Store.resolvePath(option: self.store))
         defer { store.close() }
@@ -78,8 +74,8 @@ struct StandaloneCommand: ParsableCommand {
         } catch let error as DatasetError {
             FileHandle.standardError.write(Data("lzn-ingest: error: \(error)\n".utf8))
             return StageExit.failed
-        } catch let error as ParamProblemList {
-            FileHandle.standardError.write(Data("lzn-ingest: error: \(error.problems.map(\.description).joined(separator: "; "))\n".utf8))
+        } catch StageError.badParams(let list) {
+            FileHandle.standardError.write(Data("lzn-ingest: error: \(list.problems.map(\.description).joined(separator: "; "))\n".utf8))
             return StageExit.usage
         } catch {
             let code = self.exitCode(for: error).rawValue

@@ -30,7 +30,7 @@ final class GzipTests: XCTestCase {
         let zeros = [UInt8](repeating: 0, count: 5_000_000)
         let bomb = Gzip.compress(zeros, level: 9)
         XCTAssertThrowsError(try Gzip.decompress(bomb, limit: 1_000_000)) { error in
-            XCTAssertEqual(error as? GzipError, .outputTooLarge(limit: 1_000_000))
+            XCTAssertEqual(error as? ArrayFormatError, .gzip(.outputTooLarge(limit: 1_000_000)))
         }
     }
 
@@ -40,7 +40,7 @@ final class GzipTests: XCTestCase {
         packed[n - 4] = 0xFF; packed[n - 3] = 0xFF; packed[n - 2] = 0xFF; packed[n - 1] = 0x7F
         // The length field is covered by the trailer check, so zlib reports it; nothing huge is allocated.
         XCTAssertThrowsError(try Gzip.decompress(packed, limit: 1 << 20)) { error in
-            guard case .corrupt? = error as? GzipError else { return XCTFail("\(error)") }
+            guard case .gzip(.corrupt)? = error as? ArrayFormatError else { return XCTFail("\(error)") }
         }
     }
 
@@ -48,11 +48,11 @@ final class GzipTests: XCTestCase {
         let packed = Gzip.compress(sample)
         for cut in [1, 10, packed.count / 2, packed.count - 1] {
             XCTAssertThrowsError(try Gzip.decompress(Array(packed[..<cut]), limit: 1 << 20)) { error in
-                XCTAssertNotNil(error as? GzipError, "cut \(cut): \(error)")
+                XCTAssertNotNil(error as? ArrayFormatError, "cut \(cut): \(error)")
             }
         }
         XCTAssertThrowsError(try Gzip.decompress(Array(packed[..<(packed.count / 2)]), limit: 1 << 20)) { error in
-            XCTAssertEqual(error as? GzipError, .truncated)
+            XCTAssertEqual(error as? ArrayFormatError, .gzip(.truncated))
         }
     }
 
@@ -60,7 +60,7 @@ final class GzipTests: XCTestCase {
         var packed = Gzip.compress(sample)
         packed[packed.count / 2] ^= 0xFF
         XCTAssertThrowsError(try Gzip.decompress(packed, limit: 1 << 20)) { error in
-            guard case .corrupt? = error as? GzipError else { return XCTFail("\(error)") }
+            guard case .gzip(.corrupt)? = error as? ArrayFormatError else { return XCTFail("\(error)") }
         }
         XCTAssertThrowsError(try Gzip.decompress([0x1F, 0x8B, 0x99, 0, 0, 0, 0, 0, 0, 0], limit: 100))
     }
@@ -68,7 +68,7 @@ final class GzipTests: XCTestCase {
     func testTrailingGarbageIsReported() {
         let packed = Gzip.compress(sample) + [1, 2, 3]
         XCTAssertThrowsError(try Gzip.decompress(packed, limit: 1 << 20)) { error in
-            XCTAssertEqual(error as? GzipError, .trailingData(offset: packed.count - 3, count: 3))
+            XCTAssertEqual(error as? ArrayFormatError, .gzip(.trailingData(offset: packed.count - 3, count: 3)))
         }
     }
 }

@@ -73,9 +73,9 @@ final class NPYTests: XCTestCase {
         XCTAssertEqual(NDArray(int32: [7, 8], shape: [2]).floats(), [7, 8])
     }
 
-    private func assertDecodeFails(_ bytes: [UInt8], _ expected: NPYError, file: StaticString = #filePath, line: UInt = #line) {
+    private func assertDecodeFails(_ bytes: [UInt8], _ expected: NPYProblem, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertThrowsError(try NPY.decode(bytes, source: "bad.npy"), file: file, line: line) { error in
-            XCTAssertEqual(error as? NPYError, expected, file: file, line: line)
+            XCTAssertEqual(error as? ArrayFormatError, .npy(expected), file: file, line: line)
             XCTAssertTrue("\(error)".hasPrefix("bad.npy: "), "\(error)", file: file, line: line)
         }
     }
@@ -111,7 +111,7 @@ final class NPYTests: XCTestCase {
     }
 
     func testBigEndianErrorGivesTheFix() {
-        XCTAssertTrue("\(NPYError.unsupportedDType(source: "x.npy", descr: ">f8"))".contains("big-endian"))
+        XCTAssertTrue("\(ArrayFormatError.npy(.unsupportedDType(source: "x.npy", descr: ">f8")))".contains("big-endian"))
     }
 
     func testReadErrorsNameTheFile() throws {
@@ -123,7 +123,7 @@ final class NPYTests: XCTestCase {
         let bytes = NPY.encode(NDArray(float64: [1, 2, 3], shape: [3]))
         try Data(bytes.dropLast(3)).write(to: URL(fileURLWithPath: truncated))
         XCTAssertThrowsError(try NPY.read(contentsOf: truncated)) { error in
-            XCTAssertEqual(error as? NPYError, .payloadSizeMismatch(source: truncated, expected: 24, actual: 21))
+            XCTAssertEqual(error as? ArrayFormatError, .npy(.payloadSizeMismatch(source: truncated, expected: 24, actual: 21)))
         }
         XCTAssertThrowsError(try NPY.read(contentsOf: dir.path)) { error in
             XCTAssertTrue("\(error)".contains("not a regular file"), "\(error)")

@@ -61,13 +61,13 @@ final class PNGTests: XCTestCase {
 
     func testRejectsBadArguments() {
         XCTAssertThrowsError(try PNG.encode(pixels: [0, 0], width: 1, height: 1, channels: 2)) {
-            XCTAssertEqual($0 as? PNGError, .unsupportedChannels(2))
+            XCTAssertEqual($0 as? ArrayFormatError, .png(.unsupportedChannels(2)))
         }
         XCTAssertThrowsError(try PNG.encode(pixels: [], width: 0, height: 1, channels: 1)) {
-            XCTAssertEqual($0 as? PNGError, .invalidSize(width: 0, height: 1))
+            XCTAssertEqual($0 as? ArrayFormatError, .png(.invalidSize(width: 0, height: 1)))
         }
         XCTAssertThrowsError(try PNG.encode(pixels: [1, 2, 3], width: 2, height: 1, channels: 1)) {
-            XCTAssertEqual($0 as? PNGError, .pixelCountMismatch(expected: 2, actual: 3))
+            XCTAssertEqual($0 as? ArrayFormatError, .png(.pixelCountMismatch(expected: 2, actual: 3)))
         }
     }
 }

@@ -66,7 +66,9 @@ final class TOMLParserTests: XCTestCase {
         ]
         for (text, line, message) in cases {
             XCTAssertThrowsError(try TOMLParser.parse(text), text) { error in
-                XCTAssertEqual(error as? TOMLError, TOMLError(line: line, message: message), text)
+                guard case .toml(let errorLine, let errorMessage)? = error as? PipelineError else { return XCTFail("\(text): \(error)") }
+                XCTAssertEqual(errorLine, line, text)
+                XCTAssertEqual(errorMessage, message, text)
             }
         }
     }

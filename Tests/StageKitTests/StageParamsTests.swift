@@ -5,7 +5,7 @@ import XCTest
 final class StageParamsTests: XCTestCase {
     func testResolveFillsDefaultsCoercesAndReportsEveryProblem() throws {
         let d = TestStages.train
-        let params = StageParams(try d.resolveParams(["mode": .string("contrastive"), "lr": .int(2), "widths": .list([.int(8)])]).get())
+        let params = StageParams(try d.resolveParams(["mode": .string("contrastive"), "lr": .int(2), "widths": .list([.int(8)])]))
         XCTAssertEqual(params.string("mode"), "contrastive")
         XCTAssertEqual(params.float("lr"), 2.0)
         XCTAssertEqual(params.int("iterations"), 100)
@@ -13,14 +13,17 @@ final class StageParamsTests: XCTestCase {
         XCTAssertTrue(params.bool("ema"))
         XCTAssertEqual(params.canonicalJSON, #"{"ema":true,"iterations":100,"lr":2.0,"mode":"contrastive","widths":[8]}"#)
 
-        XCTAssertEqual(d.resolveParams(["lr": .string("fast"), "mode": .string("x"), "extra": .int(1), "widths": .list([.float(1.5)])]),
-                       .failure(ParamProblemList(stage: "lzn-train", problems: [
-                           .unknown(name: "extra", known: ["mode", "lr", "iterations", "widths", "ema"]),
-                           .notAChoice(name: "mode", value: "x", choices: ["generation", "contrastive"]),
-                           .wrongType(name: "lr", expected: .float, got: .string("fast")),
-                           .wrongType(name: "widths", expected: .intList, got: .list([.float(1.5)])),
-                       ])))
-        XCTAssertEqual(d.resolveParams([:]), .failure(ParamProblemList(stage: "lzn-train", problems: [.missing(name: "mode")])))
+        XCTAssertThrowsError(try d.resolveParams(["lr": .string("fast"), "mode": .string("x"), "extra": .int(1), "widths": .list([.float(1.5)])])) {
+            XCTAssertEqual($0 as? StageError, .badParams(ParamProblemList(stage: "lzn-train", problems: [
+                .unknown(name: "extra", known: ["mode", "lr", "iterations", "widths", "ema"]),
+                .notAChoice(name: "mode", value: "x", choices: ["generation", "contrastive"]),
+                .wrongType(name: "lr", expected: .float, got: .string("fast")),
+                .wrongType(name: "widths", expected: .intList, got: .list([.float(1.5)])),
+            ])))
+        }
+        XCTAssertThrowsError(try d.resolveParams([:])) {
+            XCTAssertEqual($0 as? StageError, .badParams(ParamProblemList(stage: "lzn-train", problems: [.missing(name: "mode")])))
+        }
     }
 
     func testStoredJSONReadsBackTypedByTheDescription() {

@@ -30,9 +30,9 @@ final class SignatureTests: XCTestCase {
     }
 
     func testIntegerSpelledFloatParamsHashLikeFloats() throws {
-        let a = TestStages.train.resolveParams(["mode": .string("generation"), "lr": .int(1)])
-        let b = TestStages.train.resolveParams(["mode": .string("generation"), "lr": .float(1.0)])
-        XCTAssertEqual(try a.get(), try b.get())
+        let a = try TestStages.train.resolveParams(["mode": .string("generation"), "lr": .int(1)])
+        let b = try TestStages.train.resolveParams(["mode": .string("generation"), "lr": .float(1.0)])
+        XCTAssertEqual(a, b)
         XCTAssertEqual(ParamValue.float(1).canonicalJSON, "1.0")
         XCTAssertEqual(ParamValue.float(1e-20).canonicalJSON, "1e-20")
     }

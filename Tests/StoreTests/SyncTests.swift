@@ -76,14 +76,14 @@ final class SyncTests: StoreTestCase {
         XCTAssertEqual(onlyA.artifacts, 3)
         XCTAssertEqual(onlyA.stageRuns, 2)
         XCTAssertEqual(try count("chunks") - chunksBefore, Int64(onlyA.chunks))
-        let textChunks = try XCTUnwrap(try source.sql { try source.db.queryOne("SELECT chunk_count FROM blobs WHERE address = ?", [.text(made.text.blob.description)]) { $0.int(0) } })
+        let textChunks = try XCTUnwrap(try source.db.queryOne("SELECT chunk_count FROM blobs WHERE address = ?", [.text(made.text.blob.description)]) { $0.int(0) })
         XCTAssertEqual(textChunks, 7)
         XCTAssertEqual(try destination.text(of: made.text.id), alphabet)
-        let bytesOfA = try source.sql { try source.db.queryOne("""
+        let bytesOfA = try source.db.queryOne("""
             SELECT sum(size) FROM chunks WHERE hash IN (SELECT chunk FROM blob_chunks WHERE blob IN (
               SELECT blob FROM artifacts WHERE name <> 'b-out'
               UNION SELECT blob FROM bundle_members))
-            """) { $0.int(0) } }
+            """) { $0.int(0) }
         XCTAssertEqual(Int64(onlyA.bytes), try XCTUnwrap(bytesOfA) - 192, "the three chunks the destination had are not copied")
         XCTAssertThrowsError(try destination.artifact(made.other.id))
         XCTAssertNil(try destination.findSucceededStageRun(signature: "s4"))

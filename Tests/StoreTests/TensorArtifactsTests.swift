@@ -72,10 +72,10 @@ final class TensorArtifactsTests: StoreTestCase {
         try Data(bytes.dropLast(1)).write(to: URL(fileURLWithPath: path("short.npy")))
         try Data(bytes + [0]).write(to: URL(fileURLWithPath: path("long.npy")))
         XCTAssertThrowsError(try store.importNPY(path: path("short.npy"), name: "s")) {
-            XCTAssertEqual($0 as? NPYError, .payloadSizeMismatch(source: path("short.npy"), expected: 24, actual: 23))
+            XCTAssertEqual($0 as? ArrayFormatError, .npy(.payloadSizeMismatch(source: path("short.npy"), expected: 24, actual: 23)))
         }
         XCTAssertThrowsError(try store.importNPY(path: path("long.npy"), name: "l")) {
-            XCTAssertEqual($0 as? NPYError, .payloadSizeMismatch(source: path("long.npy"), expected: 24, actual: 25))
+            XCTAssertEqual($0 as? ArrayFormatError, .npy(.payloadSizeMismatch(source: path("long.npy"), expected: 24, actual: 25)))
         }
         XCTAssertEqual(try count("artifacts"), 0)
     }

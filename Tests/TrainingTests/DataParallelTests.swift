@@ -212,9 +212,7 @@ final class DataParallelTests: XCTestCase {
         try killed.store.finishStageRun(killed.run, status: .failed, exitCode: 1)
 
         // The same training on one rank: another signature, the same resume state.
-        guard case .success(let resolved) = TrainStage.description.resolveParams(params.merging(["ranks": .int(1)]) { $1 }) else {
-            return XCTFail("bad params")
-        }
+        let resolved = try TrainStage.description.resolveParams(params.merging(["ranks": .int(1)]) { $1 })
         let inputs = try killed.store.stageInputs(killed.run)
         let signature = StageSignature(TrainStage.description, params: resolved, inputs: inputs.mapValues(\.hex)).digest
         XCTAssertNotEqual(signature, killed.signature, "ranks is part of the signature")
@@ -281,9 +279,7 @@ final class DataParallelTests: XCTestCase {
     /// Launcher parameters at their defaults leave a run's signature (and resume name) what it was
     /// before they existed, so adding `ranks` kept every earlier lzn-train result and checkpoint valid.
     func testDefaultLauncherSettingsKeepTheSignatureOfEarlierRuns() throws {
-        guard case .success(let params) = TrainStage.description.resolveParams(base.merging(["mode": .string("generation")]) { $1 }) else {
-            return XCTFail("bad params")
-        }
+        let params = try TrainStage.description.resolveParams(base.merging(["mode": .string("generation")]) { $1 })
         let inputs = ["dataset": String(repeating: "ab", count: 32)]
         let before = StageSignature(executable: "lzn-train", version: TrainStage.description.version,
                                     params: params.filter { !["ranks", "hostfile", "mpirun_args"].contains($0.key) }, inputs: inputs).digest

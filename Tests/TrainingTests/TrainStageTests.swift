@@ -38,7 +38,7 @@ final class TrainStageTests: XCTestCase {
         let store = try Store.open(directory.appendingPathComponent("\(name).sqlite").path)
         let artifact = try DatasetArtifact.save(dataset, name: "data", in: store)
         // Parameters lzn-train no longer accepts (a renamed knob) fail the test, naming them.
-        let params = try TrainStage.description.resolveParams(given).get()
+        let params = try TrainStage.description.resolveParams(given)
         let signature = StageSignature(TrainStage.description, params: params, inputs: ["dataset": artifact.id.hex]).digest
         let run = try store.beginStageRun(stage: "train", signature: signature, params: ParamValue.json(params),
                                           inputs: ["dataset": artifact.id])

@@ -15,7 +15,7 @@ public struct TOMLParser {
     private init(chars: [Character]) { self.chars = chars }
 
     private var current: Character? { pos < chars.count ? chars[pos] : nil }
-    private func fail(_ message: String) -> TOMLError { TOMLError(line: line, message: message) }
+    private func fail(_ message: String) -> PipelineError { .toml(line: line, message: message) }
 
     private mutating func advance() {
         if chars[pos] == "\n" || chars[pos] == "\r\n" { line += 1 }
@@ -76,12 +76,12 @@ public struct TOMLParser {
             let isLast = i == path.count - 1
             if let existing = table[part] {
                 guard case .table(let sub) = existing.value else {
-                    throw TOMLError(line: headerLine, message: "'\(path[...i].joined(separator: "."))' is already a \(existing.value.typeName) (line \(existing.line))")
+                    throw PipelineError.toml(line: headerLine, message: "'\(path[...i].joined(separator: "."))' is already a \(existing.value.typeName) (line \(existing.line))")
                 }
                 if isLast && (sub.definedByHeader || sub.sealed) {
-                    throw TOMLError(line: headerLine, message: "table [\(path.joined(separator: "."))] is already defined (line \(sub.line))")
+                    throw PipelineError.toml(line: headerLine, message: "table [\(path.joined(separator: "."))] is already defined (line \(sub.line))")
                 }
-                if sub.sealed { throw TOMLError(line: headerLine, message: "cannot extend inline table '\(part)' (line \(sub.line))") }
+                if sub.sealed { throw PipelineError.toml(line: headerLine, message: "cannot extend inline table '\(part)' (line \(sub.line))") }
                 table = sub
             } else {
                 let sub = TOMLTable(line: headerLine)
@@ -124,7 +124,7 @@ public struct TOMLParser {
         for part in path.dropLast() {
             if let existing = target[part] {
                 guard case .table(let sub) = existing.value, !sub.definedByHeader, !sub.isInline else {
-                    throw TOMLError(line: keyLine, message: "key '\(part)' is already defined (line \(existing.line))")
+                    throw PipelineError.toml(line: keyLine, message: "key '\(part)' is already defined (line \(existing.line))")
                 }
                 target = sub
             } else {
@@ -136,7 +136,7 @@ public struct TOMLParser {
         }
         let last = path[path.count - 1]
         if let existing = target[last] {
-            throw TOMLError(line: keyLine, message: "duplicate key '\(path.joined(separator: "."))' (first defined on line \(existing.line))")
+            throw PipelineError.toml(line: keyLine, message: "duplicate key '\(path.joined(separator: "."))' (first defined on line \(existing.line))")
         }
         target.set(last, node)
     }

@@ -46,9 +46,3 @@ public final class TOMLTable {
         entries[key] = node
     }
 }
-
-public struct TOMLError: Error, Equatable, CustomStringConvertible {
-    public var line: Int
-    public var message: String
-    public var description: String { "line \(line): \(message)" }
-}
