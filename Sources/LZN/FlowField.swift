@@ -65,8 +65,8 @@ final class FlowField {
     }
 
     /// m = πA at (x, t); with `recording`, returns the view of the B×N π (valid until the next call).
+    /// `keptAs` (the evaluation's index) lets the gradient of the same evaluation reuse its posterior.
     @discardableResult
-    /// `keptAs` (the evaluation's index) lets the gradient of the same evaluation reuse its sparse posterior.
     func evaluate(x: UnsafePointer<Double>, t: Double, mean: UnsafeMutablePointer<Double>, recording: Bool,
                   keptAs evaluation: Int? = nil) -> Probabilities? {
         if usesFloat32(at: t) {
