@@ -69,6 +69,8 @@ public struct TrainingConfig: KnobSet, Equatable, Sendable {
     public var labelLoss: LabelLossForm = .prob
     @Knob(.nonNegative, doc: "case study 3: weight of the label loss beside the decoder's loss")
     public var labelLossWeight = 1.0
+    @Knob(.share, doc: "contrastive, simclr: smallest area share of the random resized crop of the two-view augmentation (the paper's 0.08)")
+    public var cropScaleMin = 0.08
     @Knob(.positive, doc: "simclr: NT-Xent temperature")
     public var temperature = 0.5
     @Knob(.atLeast(1), doc: "simclr: output width of the contrastive head (the projection)")

@@ -20,8 +20,11 @@ public struct PipelineGraph: Sendable {
     }
 
     /// Stages in dependency order, or the stages of one cycle (in order, first repeated last).
+    /// Upstream names that are not stages of the graph do not order anything (reporting them is the
+    /// validator's job).
     public func topologicalOrder() -> Result<[String], PipelineError> {
-        var remaining = Dictionary(uniqueKeysWithValues: names.map { ($0, Set(upstream[$0] ?? [])) })
+        let stages = Set(names)
+        var remaining = Dictionary(uniqueKeysWithValues: names.map { ($0, Set(upstream[$0] ?? []).intersection(stages)) })
         var order: [String] = []
         while order.count < names.count {
             guard let next = names.first(where: { remaining[$0]?.isEmpty == true }) else {

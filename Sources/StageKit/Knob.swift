@@ -59,6 +59,8 @@ public struct KnobRange: Sendable {
     public static let nonNegative = atLeast(0)
     /// [0, 1]
     public static let unit = KnobRange(lower: 0, lowerInclusive: true, upper: 1, upperInclusive: true)
+    /// (0, 1]
+    public static let share = KnobRange(lower: 0, lowerInclusive: false, upper: 1, upperInclusive: true)
     /// [0, 1)
     public static let fraction = KnobRange(lower: 0, lowerInclusive: true, upper: 1, upperInclusive: false)
 

@@ -75,17 +75,19 @@ public final class Trainer {
         }
         self.emas = emas
         order = EpochOrder(count: dataset.count, batchSize: config.batch, dataSeed: config.dataSeed)
+        var augmentation = TwoViewAugmentation(outputSize: dataset.height)
+        augmentation.cropScaleMin = Float(config.cropScaleMin)
         switch config.mode {
         case .generation:
             objective = GenerationObjective(config: config, networks: networks, dataset: dataset)
         case .contrastive:
             objective = ContrastiveObjective(config: config, networks: networks, dataset: dataset,
-                                             augmentation: TwoViewAugmentation(outputSize: dataset.height))
+                                             augmentation: augmentation)
         case .supervised:
             objective = SupervisedObjective(networks: networks, dataset: dataset)
         case .simclr:
             objective = SimCLRObjective(config: config, networks: networks, dataset: dataset,
-                                        augmentation: TwoViewAugmentation(outputSize: dataset.height))
+                                        augmentation: augmentation)
         }
         networks.train()
         applyFreezing()

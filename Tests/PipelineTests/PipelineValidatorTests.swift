@@ -141,6 +141,14 @@ final class PipelineValidatorTests: XCTestCase {
         XCTAssertEqual(try graph.topologicalOrder().get(), ["root", "b", "a", "report"])
     }
 
+    /// The validator reports unknown upstream stages; the graph itself neither waits for them nor traps.
+    func testUpstreamNamesThatAreNotStagesDoNotOrderAnything() throws {
+        let graph = PipelineGraph(names: ["b", "a"], upstream: ["b": ["a", "ghost"], "a": ["missing"]])
+        XCTAssertEqual(try graph.topologicalOrder().get(), ["a", "b"])
+        let withCycle = PipelineGraph(names: ["a", "b"], upstream: ["a": ["ghost", "b"], "b": ["a"]])
+        XCTAssertEqual(cycle(in: withCycle), ["b", "a", "b"])
+    }
+
     private func cycle(in graph: PipelineGraph) -> [String]? {
         guard case .failure(.cycle(let stages)) = graph.topologicalOrder() else { return nil }
         return stages

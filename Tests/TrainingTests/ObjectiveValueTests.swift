@@ -126,12 +126,15 @@ final class ObjectiveValueTests: XCTestCase {
     }
 
     /// Case study 2: view 0's anchors through the forward Euler flow (prior scale, latent steps of
-    /// the configuration), then the assignment loss toward view 1's anchors.
+    /// the configuration), then the assignment loss toward view 1's anchors; the views are cropped
+    /// as the configuration's crop_scale_min says.
     func testContrastiveLossIsTheAssignmentLossOfTheFlowedViews() throws {
-        let (trainer, data, indices, randomness, output) = try firstIteration(.contrastive, size: 12)
+        let (trainer, data, indices, randomness, output) = try firstIteration(.contrastive, size: 12) { $0.cropScaleMin = 0.5 }
         let config = trainer.config
         var augmentation = randomness.augmentation, prior = randomness.prior
-        let (view0, view1) = TwoViewAugmentation(outputSize: 12).views(of: data, indices, rng: &augmentation)
+        var twoViews = TwoViewAugmentation(outputSize: 12)
+        twoViews.cropScaleMin = 0.5
+        let (view0, view1) = twoViews.views(of: data, indices, rng: &augmentation)
         let expected = try withoutGrad { () -> Double in
             let anchors0 = trainer.networks.encoder!(view0), anchors1 = trainer.networks.encoder!(view1)
             let latents = try lznLatents(anchors: anchors0, prior: Tensor.normal([indices.count, config.latentDim], rng: &prior),

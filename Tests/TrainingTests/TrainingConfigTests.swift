@@ -54,13 +54,15 @@ final class TrainingConfigTests: XCTestCase {
 
     func testOutOfRangeKnobsAreNamedWithTheirDeclaredRange() {
         XCTAssertThrowsError(try TrainingConfig(parameters: ["mode": .string("generation"), "batch": .int(0), "ema_decay": .float(1.5),
-                                                             "dropout": .float(1), "preset": .string("huge"), "seed": .int(-1)])) { error in
+                                                             "dropout": .float(1), "preset": .string("huge"), "seed": .int(-1),
+                                                             "crop_scale_min": .float(0)])) { error in
             guard case .badParams(let list)? = error as? StageError else { return XCTFail("\(error)") }
             XCTAssertEqual(list.problems.map(\.description), [
                 "preset is \"huge\", expected one of: xs, s, m",
                 "batch must be at least 1, got 0",
                 "ema_decay must be in [0, 1], got 1.5",
                 "dropout must be in [0, 1), got 1.0",
+                "crop_scale_min must be in (0, 1], got 0.0",
                 "seed must be at least 0, got -1",
             ])
         }
