@@ -116,7 +116,7 @@ let package = Package(
                                                       "lzn-ingest", "lzn-train", "lzn-latents", "lzn-generate", "lzn-fid", "lzn-probe"]),
         // A small controllable stage the scheduler's end-to-end tests run (built next to lzn-pipe).
         .executableTarget(name: "lzn-stage-fixture", dependencies: ["StageKit", "Store"], path: "Tests/PipelineFixtures/lzn-stage-fixture"),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Engine", "LZN", "Datasets", "Store", "StageKit", "ArrayFormats",
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Engine", "NN", "LZN", "Datasets", "Store", "StageKit", "ArrayFormats",
                                                          "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Engine", "NN", "LZN", "Datasets", "Models", "Report",
                                                            "Store", "ArrayFormats", "StageKit", "TestSupport"]),

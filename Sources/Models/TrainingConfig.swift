@@ -15,6 +15,7 @@ public enum LatentKind: String, Codable, CaseIterable, Sendable, KnobChoice {
 }
 
 extension LabelLossForm: KnobChoice {}
+extension LearningRateSchedule: KnobChoice {}
 
 /// Every knob of a training run, each declared once: the field's snake_case name is the
 /// `lzn-train` parameter and the key in a checkpoint's "config", its initial value the default, and
@@ -49,6 +50,8 @@ public struct TrainingConfig: KnobSet, Equatable, Sendable {
     public var labelAnchorLR = 1e-3
     @Knob(.atLeast(1), doc: "linear warm-up steps (the paper's 5000 is longer than a CPU budget)")
     public var warmup = 100
+    @Knob(doc: "learning rate after the warm-up: constant (the paper's) or cosine (half a cosine down to 0 at the last iteration)")
+    public var lrSchedule: LearningRateSchedule = .constant
     @Knob(.positive, doc: "global gradient-norm clipping")
     public var clipNorm = 1.0
     @Knob(.unit, doc: "EMA decay cap, with the (1 + n)/(10 + n) warm-up rule")

@@ -125,7 +125,8 @@ public final class Trainer {
         applyFreezing()
         let indices = order.indices(iteration: iteration)
         let randomness = IterationRandomness(seed: config.seed, iteration: iteration)
-        let factor = Double(warmupFactor(step: schedulerSteps, warmup: config.warmup))
+        let factor = Double(learningRateFactor(step: schedulerSteps, warmup: config.warmup,
+                                                total: config.iterations, schedule: config.lrSchedule))
         var report = StepReport(iteration: iteration, applied: false, terms: [:], gradientNorm: .nan,
                                 learningRateFactor: factor, seconds: 0)
         defer { iteration += 1 }

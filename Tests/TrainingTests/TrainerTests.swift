@@ -1,6 +1,7 @@
 import Models
 import Datasets
 import Engine
+import NN
 import TestSupport
 import XCTest
 @testable import Training
@@ -64,6 +65,18 @@ final class TrainerTests: XCTestCase {
         let ema = try trainer.checkpoint().tensors
         XCTAssertEqual(ema["ema.decoder.num_updates"]?.scalar, 3)
         XCTAssertEqual(ema["ema.encoder.num_updates"]?.scalar, 6)
+    }
+
+    /// `lr_schedule` reaches the optimizer: every step's factor is the schedule's at that step.
+    func testTheCosineScheduleSetsEveryStepsLearningRateFactor() throws {
+        let data = SyntheticData.quadrants()
+        let config = SyntheticData.config(.supervised, dataset: data, iterations: 5) { $0.lrSchedule = .cosine }
+        let trainer = try Trainer(config: config, dataset: data)
+        var factors: [Double] = []
+        while !trainer.finished { factors.append(try trainer.step().learningRateFactor) }
+        let expected = (0..<5).map { Double(learningRateFactor(step: $0, warmup: 1, total: 5, schedule: .cosine)) }
+        XCTAssertEqual(factors, expected)
+        XCTAssertEqual(factors.last!, 0.1464466, accuracy: 1e-6)
     }
 
     func testBadConfigurationsFailBeforeTrainingWithClearMessages() {
