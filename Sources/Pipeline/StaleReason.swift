@@ -15,7 +15,7 @@ public enum StaleReason: Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .neverRun: return "never ran"
+        case .neverRun: return "never ran in this pipeline"
         case .forced: return "forced"
         case .executableChanged(let old, let new): return "executable changed \(old) → \(new)"
         case .paramChanged(let key, let old, let new):

@@ -72,10 +72,10 @@ final class PlannerTests: XCTestCase {
         let p = try pipeline()
         let first = try Planner(pipeline: p, history: history).plan()
         XCTAssertEqual(summary(first), [
-            "ingest: run (never ran)",
-            "train: run (upstream ingest will run; never ran)",
-            "gen: run (upstream train will run; never ran)",
-            "other: run (upstream ingest will run; never ran)",
+            "ingest: run (never ran in this pipeline)",
+            "train: run (upstream ingest will run; never ran in this pipeline)",
+            "gen: run (upstream train will run; never ran in this pipeline)",
+            "other: run (upstream ingest will run; never ran in this pipeline)",
         ])
         XCTAssertNotNil(first[0].signature)
         XCTAssertNil(first[1].signature)
@@ -112,7 +112,7 @@ final class PlannerTests: XCTestCase {
             "ingest: up to date", "train: run (forced)", "gen: run (upstream train will run)", "other: up to date",
         ])
         XCTAssertEqual(summary(try Planner(pipeline: try pipeline(), history: History(), until: "train").plan()), [
-            "ingest: run (never ran)", "train: run (upstream ingest will run; never ran)",
+            "ingest: run (never ran in this pipeline)", "train: run (upstream ingest will run; never ran in this pipeline)",
             "gen: not requested", "other: not requested",
         ])
         var bumped = TestStages.train

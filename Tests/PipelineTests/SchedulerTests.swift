@@ -198,7 +198,7 @@ final class SchedulerTests: XCTestCase {
         XCTAssertEqual(try h.query("SELECT status FROM pipeline_runs"), [["interrupted"]], file: file, line: line)
         XCTAssertTrue(out.stdout.contains("c  not started (interrupted)"), out.stdout, file: file, line: line)
         let again = try h.lznPipe("run", p, "--dry-run")
-        XCTAssertTrue(again.stdout.contains("b  would run: never ran [last attempt interrupted"), again.stdout, file: file, line: line)
+        XCTAssertTrue(again.stdout.contains("b  would run: never ran in this pipeline [last attempt interrupted"), again.stdout, file: file, line: line)
     }
 
     func testRunsMetricsAndDag() throws {
