@@ -32,7 +32,13 @@ func numericTargetCPU() -> String? {
     return nil
 }
 
-let numericSettings: [SwiftSetting] = numericTargetCPU().map { [.unsafeFlags(["-target-cpu", $0])] } ?? []
+/// CPUs with AVX-512 (32 vector registers): the convolution kernels size their register tiles for them.
+let avx512CPUs: Set = ["skylake-avx512", "cascadelake", "cooperlake", "icelake-client", "icelake-server", "tigerlake",
+                       "rocketlake", "sapphirerapids", "emeraldrapids", "graniterapids", "znver4", "znver5"]
+
+let numericSettings: [SwiftSetting] = numericTargetCPU().map { cpu in
+    [.unsafeFlags(["-target-cpu", cpu])] + (avx512CPUs.contains(cpu) ? [.define("LZN_AVX512")] : [])
+} ?? []
 
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 

@@ -17,10 +17,18 @@
 /// `t + (i / s)·rowLength + j / s`, again a run of consecutive inputs for a run of outputs. Strided input
 /// gradients are not direct (they go through im2col).
 struct Conv2DDirect {
+    // A register tile is `tileRows` output channels × three vectors of wide positions, held in registers
+    // across the whole sum: with AVX-512's 32 vector registers 8 × 3 × 16 floats (24 accumulators), with
+    // AVX2's 16 (and elsewhere) 4 × 3 × 8 (12 accumulators, 3 loads and a broadcast). AVX-512's tile on
+    // AVX2 spills its accumulators to the stack and ran 3× slower (`LZN_AVX512` is set by Package.swift).
+    #if LZN_AVX512
     typealias Vector = SIMD16<Float>
-    /// Output channels per register tile.
     static let tileRows = 8
-    /// Wide positions per register tile: three vectors, 24 accumulators in all.
+    #else
+    typealias Vector = SIMD8<Float>
+    static let tileRows = 4
+    #endif
+    /// Wide positions per register tile.
     static let tileWidth = 3 * Vector.scalarCount
     /// Floats of stacked input per group: about an L2's worth.
     static let groupBudget = 1 << 18
@@ -225,13 +233,13 @@ struct Conv2DDirect {
         let biasPartials = biasScratch?.pointer
         func run(_ packed: UnsafePointer<Float>?) {
             // Up to a vector's worth of slack in front of the stacked output gradient, see below.
-            let sizes = [gradRows * plan.stackedLength + Vector.scalarCount, weightPartials == nil ? 0 : g.inChannels * plan.stackedLength]
+            let sizes = [gradRows * plan.stackedLength + Self.cacheLineFloats, weightPartials == nil ? 0 : g.inChannels * plan.stackedLength]
             plan.forEachGroup(buffers: sizes) { buffers, first, count, group in
                 // The correlation's eight output-gradient loads per step are whole cache lines (not split
                 // across two, measured 4-5% of a convolution's backward) when the output gradient's first
                 // wide position is one: the band starts that much later in its buffer.
                 let gradOrigin = gradPadding * plan.rowLength(count) + gradPadding
-                let shift = (Vector.scalarCount - gradOrigin % Vector.scalarCount) % Vector.scalarCount
+                let shift = (Self.cacheLineFloats - gradOrigin % Self.cacheLineFloats) % Self.cacheLineFloats
                 let (stackedGrad, stackedInput) = (buffers[0] + shift, buffers[1])
                 plan.place(outputGrad, channels: g.outChannels, height: g.outHeight, width: g.outWidth, padding: gradPadding,
                            first: first, count: count, into: stackedGrad, rows: gradRows)
@@ -285,7 +293,9 @@ struct Conv2DDirect {
         }
     }
 
-    /// The weight as the tiles read it: `packed[block][c][i][j][row]` = weight[block·8 + row, c, i, j],
+    private static let cacheLineFloats = 16
+
+    /// The weight as the tiles read it: `packed[block][c][i][j][row]` = weight[block·tileRows + row, c, i, j],
     /// zero for rows past the last output channel.
     private func withPackedWeights<R>(_ weight: UnsafePointer<Float>, _ body: (UnsafePointer<Float>) -> R) -> R {
         let rows = Self.tileRows, patch = g.patchSize
@@ -319,8 +329,8 @@ struct Conv2DDirect {
     // MARK: Register tiles
 
     /// output[first + k, o] = bias[o] + Σ_{c,i,j} weight[o, c, i, j]·stacked[c, t + i·rowLength + j] at every
-    /// wide position t of the `count` images, in tiles of 8 output channels × 48 positions held in registers
-    /// across the whole sum; each finished tile's pixels (not its junk positions) go straight to `output`.
+    /// wide position t of the `count` images, one register tile (`tileRows` output channels × `tileWidth`
+    /// positions) at a time; each finished tile's pixels (not its junk positions) go straight to `output`.
     private func multiply(stacked: UnsafePointer<Float>, packed: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                           first: Int, count: Int, output: UnsafeMutablePointer<Float>) {
         let (C, taps, rows, width) = (g.inChannels, self.taps, Self.tileRows, Self.tileWidth)
@@ -328,28 +338,24 @@ struct Conv2DDirect {
         // Cache-line aligned, so that no store of a finished tile straddles two lines.
         withUnsafeTemporaryAllocation(byteCount: rows * width * MemoryLayout<Float>.stride, alignment: 64) { tileBuffer in
             let tile = tileBuffer.baseAddress!.bindMemory(to: Float.self, capacity: rows * width)
+            var start = [Float](repeating: 0, count: rows)
             for block in 0..<tileBlocks {
                 let channels = min(rows, g.outChannels - block * rows)
-                var start = [Float](repeating: 0, count: rows)
-                if let bias { for row in 0..<channels { start[row] = bias[block * rows + row] } }
+                for row in 0..<rows { start[row] = row < channels ? bias?[block * rows + row] ?? 0 : 0 }
                 let weights = packed + block * g.patchSize * rows
                 var t0 = 0
                 while t0 < wideLength {
-                    var r0 = Tile(start[0]), r1 = Tile(start[1]), r2 = Tile(start[2]), r3 = Tile(start[3])
-                    var r4 = Tile(start[4]), r5 = Tile(start[5]), r6 = Tile(start[6]), r7 = Tile(start[7])
+                    var accumulators = RegisterTile(start)
                     var w = weights
                     for c in 0..<C {
                         let channel = stacked + c * length + t0
                         for tap in 0..<taps {
                             let source = channel + offsets[tap]
-                            let x0 = load(source), x1 = load(source + 16), x2 = load(source + 32)
-                            r0.add(w[0], x0, x1, x2); r1.add(w[1], x0, x1, x2); r2.add(w[2], x0, x1, x2); r3.add(w[3], x0, x1, x2)
-                            r4.add(w[4], x0, x1, x2); r5.add(w[5], x0, x1, x2); r6.add(w[6], x0, x1, x2); r7.add(w[7], x0, x1, x2)
+                            accumulators.add(scales: w, load(source), load(source + Vector.scalarCount), load(source + 2 * Vector.scalarCount))
                             w += rows
                         }
                     }
-                    r0.store(tile); r1.store(tile + width); r2.store(tile + 2 * width); r3.store(tile + 3 * width)
-                    r4.store(tile + 4 * width); r5.store(tile + 5 * width); r6.store(tile + 6 * width); r7.store(tile + 7 * width)
+                    accumulators.store(tile, rowStride: width)
                     scatter(tile, positions: t0..<(t0 + width), block: block, channels: channels, first: first, count: count, output: output)
                     t0 += width
                 }
@@ -376,10 +382,10 @@ struct Conv2DDirect {
         }
     }
 
-    /// weightGrad[o, c, i, j] = Σ_t wideGrad[o, t]·stacked[c, t + i·rowLength + j], for 8 output channels
-    /// × 3 taps at a time (24 vector accumulators). The positions are taken in chunks whose output gradient
-    /// stays in L1 while every (channel, taps) pair sweeps it; the accumulators carry over between chunks
-    /// in `partials` and are summed across lanes once at the end.
+    /// weightGrad[o, c, i, j] = Σ_t wideGrad[o, t]·stacked[c, t + i·rowLength + j], for `CorrelationTile.rows`
+    /// output channels × 3 taps at a time. The positions are taken in chunks whose output
+    /// gradient stays in L1 while every (channel, taps) pair sweeps it; the accumulators carry over between
+    /// chunks in `partials` and are summed across lanes once at the end.
     private func correlate(wideGrad: UnsafePointer<Float>, gradStride: Int, count: Int, stacked: UnsafePointer<Float>,
                            into weightGrad: UnsafeMutablePointer<Float>) {
         let (C, rows, taps, wideLength, offsets) = (g.inChannels, Self.tileRows, self.taps, wideCount(count), tapOffsets(count: count))
@@ -403,39 +409,129 @@ struct Conv2DDirect {
                             }
                             let (s0, s1, s2) = (source(0), source(1), source(2))
                             let saved = partials + (c * tapGroups + tapGroup) * tileFloats
-                            func resumed(_ offset: Int) -> Tile { chunk == 0 ? Tile(0) : Tile(saved + offset) }
-                            var a0 = resumed(0), a1 = resumed(48), a2 = resumed(96), a3 = resumed(144)
-                            var a4 = resumed(192), a5 = resumed(240), a6 = resumed(288), a7 = resumed(336)
-                            var t = chunk
-                            while t < end {
-                                let x0 = load(s0 + t), x1 = load(s1 + t), x2 = load(s2 + t)
-                                let d = grads + t
-                                a0.add(load(d), x0, x1, x2); a1.add(load(d + gradStride), x0, x1, x2)
-                                a2.add(load(d + 2 * gradStride), x0, x1, x2); a3.add(load(d + 3 * gradStride), x0, x1, x2)
-                                a4.add(load(d + 4 * gradStride), x0, x1, x2); a5.add(load(d + 5 * gradStride), x0, x1, x2)
-                                a6.add(load(d + 6 * gradStride), x0, x1, x2); a7.add(load(d + 7 * gradStride), x0, x1, x2)
-                                t += width
+                            for row in stride(from: 0, to: rows, by: CorrelationTile.rows) {
+                                let (d, out) = (grads + row * gradStride, saved + row * 3 * width)
+                                var accumulators = chunk == 0 ? CorrelationTile(zero: ()) : CorrelationTile(out, rowStride: 3 * width)
+                                var t = chunk
+                                while t < end {
+                                    accumulators.add(rows: d + t, rowStride: gradStride, load(s0 + t), load(s1 + t), load(s2 + t))
+                                    t += width
+                                }
+                                accumulators.store(out, rowStride: 3 * width)
                             }
-                            a0.store(saved); a1.store(saved + 48); a2.store(saved + 96); a3.store(saved + 144)
-                            a4.store(saved + 192); a5.store(saved + 240); a6.store(saved + 288); a7.store(saved + 336)
                         }
                     }
                 }
-                // An output channel's C·taps sums are consecutive in weightGrad: 16 lane sums at a time.
                 for row in 0..<rows where block * rows + row < g.outChannels {
                     let target = weightGrad + (block * rows + row) * C * taps, tile = partials + row * 3 * width
                     var index = 0
+                    #if LZN_AVX512
+                    // An output channel's C·taps sums are consecutive in weightGrad: 16 lane sums at a time.
                     while index + width <= sumOffsets.count {
                         VectorMath.store(VectorMath.treeSums { load(tile + sumOffsets[index + $0]) }, target + index)
                         index += width
                     }
+                    #endif
                     for rest in index..<sumOffsets.count { target[rest] = VectorMath.treeSum(load(tile + sumOffsets[rest])) }
                 }
             }
         }
     }
 
-    /// Three vectors of accumulators: one output channel × 48 positions, or one output channel × 3 taps.
+    #if LZN_AVX512
+    private typealias CorrelationTile = RegisterTile
+    #else
+    // With AVX2's 16 registers, 4 rows × 3 taps and the three input vectors fill them all, and the compiler's
+    // unrolled loop spilled accumulators to the stack: two rows at a time made the backward 1.3× faster.
+    private typealias CorrelationTile = RowPair
+    #endif
+
+    /// The accumulators of one register tile, `tileRows` rows of three vectors: output channels × wide
+    /// positions in the forward, output channels × taps in the weight gradient. Named fields, not an
+    /// array, so that they stay in registers.
+    private struct RegisterTile {
+        #if LZN_AVX512
+        var r0, r1, r2, r3, r4, r5, r6, r7: Tile
+        #else
+        var r0, r1, r2, r3: Tile
+        #endif
+        static var rows: Int { Conv2DDirect.tileRows }
+
+        @inline(__always) init(zero: Void) {
+            r0 = Tile(0); r1 = r0; r2 = r0; r3 = r0
+            #if LZN_AVX512
+            r4 = r0; r5 = r0; r6 = r0; r7 = r0
+            #endif
+        }
+
+        /// Row k is start[k] in every lane.
+        @inline(__always) init(_ start: [Float]) {
+            r0 = Tile(start[0]); r1 = Tile(start[1]); r2 = Tile(start[2]); r3 = Tile(start[3])
+            #if LZN_AVX512
+            r4 = Tile(start[4]); r5 = Tile(start[5]); r6 = Tile(start[6]); r7 = Tile(start[7])
+            #endif
+        }
+
+        /// Row k from the three vectors at p + k·rowStride.
+        @inline(__always) init(_ p: UnsafePointer<Float>, rowStride: Int) {
+            r0 = Tile(p); r1 = Tile(p + rowStride); r2 = Tile(p + 2 * rowStride); r3 = Tile(p + 3 * rowStride)
+            #if LZN_AVX512
+            r4 = Tile(p + 4 * rowStride); r5 = Tile(p + 5 * rowStride); r6 = Tile(p + 6 * rowStride); r7 = Tile(p + 7 * rowStride)
+            #endif
+        }
+
+        /// Row k += scales[k]·(x0, x1, x2).
+        @inline(__always) mutating func add(scales w: UnsafePointer<Float>, _ x0: Vector, _ x1: Vector, _ x2: Vector) {
+            r0.add(w[0], x0, x1, x2); r1.add(w[1], x0, x1, x2); r2.add(w[2], x0, x1, x2); r3.add(w[3], x0, x1, x2)
+            #if LZN_AVX512
+            r4.add(w[4], x0, x1, x2); r5.add(w[5], x0, x1, x2); r6.add(w[6], x0, x1, x2); r7.add(w[7], x0, x1, x2)
+            #endif
+        }
+
+        /// Row k += v_k ⊙ (x0, x1, x2), v_k the vector at d + k·rowStride.
+        @inline(__always) mutating func add(rows d: UnsafePointer<Float>, rowStride: Int, _ x0: Vector, _ x1: Vector, _ x2: Vector) {
+            func row(_ k: Int) -> Vector { Conv2DDirect.load(d + k * rowStride) }
+            r0.add(row(0), x0, x1, x2); r1.add(row(1), x0, x1, x2); r2.add(row(2), x0, x1, x2); r3.add(row(3), x0, x1, x2)
+            #if LZN_AVX512
+            r4.add(row(4), x0, x1, x2); r5.add(row(5), x0, x1, x2); r6.add(row(6), x0, x1, x2); r7.add(row(7), x0, x1, x2)
+            #endif
+        }
+
+        @inline(__always) func store(_ p: UnsafeMutablePointer<Float>, rowStride: Int) {
+            r0.store(p); r1.store(p + rowStride); r2.store(p + 2 * rowStride); r3.store(p + 3 * rowStride)
+            #if LZN_AVX512
+            r4.store(p + 4 * rowStride); r5.store(p + 5 * rowStride); r6.store(p + 6 * rowStride); r7.store(p + 7 * rowStride)
+            #endif
+        }
+    }
+
+    /// `RegisterTile` with two rows: output channels × 3 taps in the weight gradient without AVX-512.
+    private struct RowPair {
+        var r0, r1: Tile
+        static var rows: Int { 2 }
+
+        @inline(__always) init(zero: Void) {
+            r0 = Tile(0)
+            r1 = r0
+        }
+
+        @inline(__always) init(_ p: UnsafePointer<Float>, rowStride: Int) {
+            r0 = Tile(p)
+            r1 = Tile(p + rowStride)
+        }
+
+        @inline(__always) mutating func add(rows d: UnsafePointer<Float>, rowStride: Int, _ x0: Vector, _ x1: Vector, _ x2: Vector) {
+            r0.add(Conv2DDirect.load(d), x0, x1, x2)
+            r1.add(Conv2DDirect.load(d + rowStride), x0, x1, x2)
+        }
+
+        @inline(__always) func store(_ p: UnsafeMutablePointer<Float>, rowStride: Int) {
+            r0.store(p)
+            r1.store(p + rowStride)
+        }
+    }
+
+    /// Three vectors of accumulators: one output channel × three vectors of positions, or × 3 taps.
     private struct Tile {
         var a: Vector, b: Vector, c: Vector
 
@@ -446,9 +542,9 @@ struct Conv2DDirect {
         }
 
         @inline(__always) init(_ p: UnsafePointer<Float>) {
-            a = VectorMath.load(p)
-            b = VectorMath.load(p + 16)
-            c = VectorMath.load(p + 32)
+            a = Conv2DDirect.load(p)
+            b = Conv2DDirect.load(p + Vector.scalarCount)
+            c = Conv2DDirect.load(p + 2 * Vector.scalarCount)
         }
 
         /// self += scale·(x0, x1, x2), with one scalar for all three vectors.
@@ -463,13 +559,21 @@ struct Conv2DDirect {
         }
 
         @inline(__always) func store(_ p: UnsafeMutablePointer<Float>) {
-            VectorMath.store(a, p)
-            VectorMath.store(b, p + 16)
-            VectorMath.store(c, p + 32)
+            Conv2DDirect.store(a, p)
+            Conv2DDirect.store(b, p + Vector.scalarCount)
+            Conv2DDirect.store(c, p + 2 * Vector.scalarCount)
         }
     }
 
-    @inline(__always) private func load(_ p: UnsafePointer<Float>) -> Vector { VectorMath.load(p) }
+    @inline(__always) private static func load(_ p: UnsafePointer<Float>) -> Vector {
+        UnsafeRawPointer(p).loadUnaligned(as: Vector.self)
+    }
+
+    @inline(__always) private static func store(_ v: Vector, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self)
+    }
+
+    @inline(__always) private func load(_ p: UnsafePointer<Float>) -> Vector { Self.load(p) }
 }
 
 /// Copies a short row (an image row of 7-28 floats) without a call into memmove: whole vectors, the last

@@ -17,9 +17,11 @@ enum VectorMath {
     /// The sum of the lanes as a tree of halves: 4 shuffles and adds, where `SIMD.sum()` adds the 16 lanes
     /// one after another in order (a chain of 15 dependent shuffles and adds).
     @inline(__always)
-    static func treeSum(_ v: Vector) -> Float {
-        let eight = v.lowHalf + v.highHalf
-        let four = eight.lowHalf + eight.highHalf
+    static func treeSum(_ v: Vector) -> Float { treeSum(v.lowHalf + v.highHalf) }
+
+    @inline(__always)
+    static func treeSum(_ v: SIMD8<Float>) -> Float {
+        let four = v.lowHalf + v.highHalf
         let two = four.lowHalf + four.highHalf
         return two[0] + two[1]
     }
