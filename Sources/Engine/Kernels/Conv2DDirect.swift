@@ -20,7 +20,8 @@ struct Conv2DDirect {
     // A register tile is `tileRows` output channels × three vectors of wide positions, held in registers
     // across the whole sum: with AVX-512's 32 vector registers 8 × 3 × 16 floats (24 accumulators), with
     // AVX2's 16 (and elsewhere) 4 × 3 × 8 (12 accumulators, 3 loads and a broadcast). AVX-512's tile on
-    // AVX2 spills its accumulators to the stack and ran 3× slower (`LZN_AVX512` is set by Package.swift).
+    // AVX2 spilled its accumulators to the stack: the decoder forward took 1.8× as long (`LZN_AVX512` is
+    // set by Package.swift).
     #if LZN_AVX512
     typealias Vector = SIMD16<Float>
     static let tileRows = 8
@@ -232,7 +233,7 @@ struct Conv2DDirect {
         defer { biasScratch.map(ScratchPool.give) }
         let biasPartials = biasScratch?.pointer
         func run(_ packed: UnsafePointer<Float>?) {
-            // Up to a vector's worth of slack in front of the stacked output gradient, see below.
+            // Up to a cache line's worth of slack in front of the stacked output gradient, see below.
             let sizes = [gradRows * plan.stackedLength + Self.cacheLineFloats, weightPartials == nil ? 0 : g.inChannels * plan.stackedLength]
             plan.forEachGroup(buffers: sizes) { buffers, first, count, group in
                 // The correlation's eight output-gradient loads per step are whole cache lines (not split
