@@ -27,6 +27,8 @@ struct BenchCommand: ParsableCommand {
               {"what":"latent_flow_fwd_bwd","B":..,"D":..,"seconds":..,"peak_rss_mb":..}
                   one forward Euler latent flow plus the backward of sum(latent²); the peak is the
                   process's resident memory, so run one size per process to read it
+            `lzn-bench decoder-forward --batch 64 --repeats 50` (for profilers: only the decoder forward runs):
+              {"what":"decoder_forward","preset":"s","batch":64,"seconds":...}
             `lzn-bench modes --batch 128 --preset s`:
               {"what":"train_throughput","model":..,"images_per_second":..}   each trainer's speed
             `lzn-bench convolutions --batch 64`:
@@ -36,7 +38,7 @@ struct BenchCommand: ParsableCommand {
             Every other time is the median of --repeats runs after a warm-up. Threads: --threads (default: all
             cores, 2 here); the same count is used by the engine's workers and OpenBLAS. Build with -c release.
             """,
-        subcommands: [All.self, LatentFlow.self, Modes.self, Convolutions.self],
+        subcommands: [All.self, LatentFlow.self, DecoderForward.self, Modes.self, Convolutions.self],
         defaultSubcommand: All.self)
 }
 
@@ -104,6 +106,26 @@ extension BenchCommand {
             let result = try latentFlowBenchmark(batch: batch, dim: dim, steps: steps, repeats: common.repeats)
             emit(["what": "latent_flow_fwd_bwd", "B": batch, "D": dim, "steps": steps, "threads": Parallel.threads,
                   "seconds": result.seconds, "peak_rss_mb": result.peakRSSMB])
+        }
+    }
+}
+
+extension BenchCommand {
+    struct DecoderForward: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "decoder-forward",
+                                                        abstract: "unet-s forward without a graph, alone (to profile it)")
+
+        @OptionGroup var common: CommonOptions
+
+        @Option(help: "images per forward")
+        var batch = 64
+
+        func run() throws {
+            try common.apply()
+            guard batch >= 1 else { throw ValidationError("--batch must be positive") }
+            let step = try TrainStepBenchmark(batch: batch)
+            emit(["what": "decoder_forward", "preset": "s", "batch": batch, "threads": Parallel.threads,
+                  "seconds": step.decoderForward(repeats: common.repeats)])
         }
     }
 }

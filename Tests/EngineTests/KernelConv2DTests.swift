@@ -164,10 +164,37 @@ final class KernelConv2DTests: XCTestCase {
                              kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1))
     }
 
+    func testWinogradTilesAtTheNetworksShapes() {
+        // 28×28, 14×14 and 7×7 (odd: the last tile row and column are half outside), 19 output channels (a
+        // register tile's tail), and chunks of tiles that start and end inside tile rows and images.
+        for size in [28, 14, 7] {
+            let g = Conv2DGeometry(batch: 5, inChannels: 16, height: size, width: size, outChannels: 19,
+                                   kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1)
+            XCTAssertTrue(Conv2DWinograd.handles(g) && Conv2DWinograd.handles(Conv2DDirect(g).transposed))
+            check(g)
+        }
+    }
+
+    func testWinogradTilesOfOtherShapes() {
+        // Odd and even sides that differ, a one-pixel-wide image, and 128 input channels (one register tile of
+        // tiles per chunk); the input gradient goes through the transposed kernel with 16 or more outputs too.
+        for (c, h, w, o) in [(16, 9, 11, 16), (17, 3, 1, 24), (128, 7, 7, 16), (24, 6, 10, 40)] {
+            let g = Conv2DGeometry(batch: 3, inChannels: c, height: h, width: w, outChannels: o,
+                                   kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1)
+            XCTAssertTrue(Conv2DWinograd.handles(g))
+            check(g)
+        }
+    }
+
     func testNothingLeaksFromAnEarlierCallsScratchBuffers() {
         // Scratch buffers are reused without clearing: a call on NaNs must not reach the next call's padding.
-        let g = Conv2DGeometry(batch: 5, inChannels: 6, height: 7, width: 7, outChannels: 9,
-                               kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1)
+        for (c, o) in [(6, 9), (16, 20)] {  // direct tiles, Winograd tiles
+            nothingLeaks(Conv2DGeometry(batch: 5, inChannels: c, height: 7, width: 7, outChannels: o,
+                                        kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1))
+        }
+    }
+
+    private func nothingLeaks(_ g: Conv2DGeometry, file: StaticString = #filePath, line: UInt = #line) {
         let nans = [Float](repeating: .nan, count: max(g.inputCount, g.outputCount, g.weightCount))
         var sink = [Float](repeating: 0, count: max(g.inputCount, g.outputCount, g.weightCount))
         sink.withUnsafeMutableBufferPointer { out in
@@ -175,7 +202,7 @@ final class KernelConv2DTests: XCTestCase {
             Conv2DKernels.backward(input: nans, weight: nans, outputGrad: nans, geometry: g, inputGrad: out.baseAddress,
                                    weightGrad: nil, biasGrad: nil)
         }
-        check(g)
+        check(g, file: file, line: line)
     }
 
     func testGradientsAreTheSameOnEveryRun() {

@@ -314,7 +314,7 @@ struct Conv2DDirect {
     }
 
     /// flipped[c, o, i, j] = weight[o, c, kh − 1 − i, kw − 1 − j].
-    private func flippedTransposedWeights(_ weight: UnsafePointer<Float>, into flipped: UnsafeMutablePointer<Float>) {
+    func flippedTransposedWeights(_ weight: UnsafePointer<Float>, into flipped: UnsafeMutablePointer<Float>) {
         let (kh, kw, C, O) = (g.kernelHeight, g.kernelWidth, g.inChannels, g.outChannels)
         for o in 0..<O {
             for c in 0..<C {
@@ -450,7 +450,7 @@ struct Conv2DDirect {
     /// The accumulators of one register tile, `tileRows` rows of three vectors: output channels × wide
     /// positions in the forward, output channels × taps in the weight gradient. Named fields, not an
     /// array, so that they stay in registers.
-    private struct RegisterTile {
+    struct RegisterTile {
         #if LZN_AVX512
         var r0, r1, r2, r3, r4, r5, r6, r7: Tile
         #else
@@ -533,7 +533,7 @@ struct Conv2DDirect {
     }
 
     /// Three vectors of accumulators: one output channel × three vectors of positions, or × 3 taps.
-    private struct Tile {
+    struct Tile {
         var a: Vector, b: Vector, c: Vector
 
         @inline(__always) init(_ value: Float) {
@@ -566,11 +566,11 @@ struct Conv2DDirect {
         }
     }
 
-    @inline(__always) private static func load(_ p: UnsafePointer<Float>) -> Vector {
+    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> Vector {
         UnsafeRawPointer(p).loadUnaligned(as: Vector.self)
     }
 
-    @inline(__always) private static func store(_ v: Vector, _ p: UnsafeMutablePointer<Float>) {
+    @inline(__always) static func store(_ v: Vector, _ p: UnsafeMutablePointer<Float>) {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self)
     }
 
@@ -580,7 +580,7 @@ struct Conv2DDirect {
 /// Copies a short row (an image row of 7-28 floats) without a call into memmove: whole vectors, the last
 /// one overlapping the one before (source and target never overlap).
 @inline(__always)
-private func copyRow(from source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int) {
+func copyRow(from source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int) {
     @inline(__always) func copy<V: SIMD>(_: V.Type, at i: Int) where V.Scalar == Float {
         UnsafeMutableRawPointer(target + i).storeBytes(of: UnsafeRawPointer(source + i).loadUnaligned(as: V.self), as: V.self)
     }

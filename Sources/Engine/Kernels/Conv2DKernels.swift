@@ -9,6 +9,10 @@ public enum Conv2DKernels {
     /// Writes `output` (`geometry.outputCount` floats); `bias` has `outChannels` floats when given.
     public static func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                                output: UnsafeMutablePointer<Float>, geometry g: Conv2DGeometry) {
+        if Conv2DWinograd.handles(g) {
+            Conv2DWinograd(g).forward(input: input, weight: weight, bias: bias, output: output)
+            return
+        }
         if !g.isPointwise && Conv2DDirect.handles(g) {
             Conv2DDirect(g).forward(input: input, weight: weight, bias: bias, output: output)
             return
@@ -69,6 +73,14 @@ public enum Conv2DKernels {
                                        inputGrad: UnsafeMutablePointer<Float>?, weightGrad: UnsafeMutablePointer<Float>?,
                                        biasGrad: UnsafeMutablePointer<Float>?) {
         let direct = Conv2DDirect(g)
+        var inputGrad = inputGrad
+        if let target = inputGrad, direct.hasDirectInputGradient, Conv2DWinograd.handles(direct.transposed) {
+            ScratchPool.withBuffer(g.weightCount) { flipped in
+                direct.flippedTransposedWeights(weight, into: flipped)
+                Conv2DWinograd(direct.transposed).forward(input: outputGrad, weight: flipped, bias: nil, output: target)
+            }
+            inputGrad = nil
+        }
         let directInputGrad = inputGrad != nil && direct.hasDirectInputGradient
         if weightGrad != nil || directInputGrad {
             direct.backward(input: input, weight: weight, outputGrad: outputGrad,

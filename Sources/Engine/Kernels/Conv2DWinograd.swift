@@ -1,0 +1,270 @@
+/// 3×3 stride-1 "same" convolutions by Winograd's minimal filtering F(2×2, 3×3) (Lavin & Gray 2016): each
+/// 2×2 block of outputs ("tile") is Aᵀ·[Σ_c (G·w[o,c]·Gᵀ) ⊙ (Bᵀ·d[c]·B)]·A, where d[c] is the tile's 4×4
+/// input patch. The sum over channels is 16 independent products (one per element ξ of the 4×4 transformed
+/// patch) of transformed weights [O × C] by transformed inputs [C × tiles]: 16 multiplications per output
+/// tile and channel pair where the direct convolution needs 36, so 2.25× fewer, run on the direct
+/// convolution's register tiles.
+///
+/// Tiles are numbered image by image, row by row; a worker takes a chunk of consecutive tiles, transforms
+/// their inputs, multiplies, and transforms the products straight into the output, all in its own buffers
+/// (an L2's share). The input gradient of such a convolution is the same kind of convolution of the output
+/// gradient with the flipped, transposed kernel.
+struct Conv2DWinograd {
+    typealias Vector = Conv2DDirect.Vector
+    static let tileRows = Conv2DDirect.tileRows
+    static let tileWidth = Conv2DDirect.tileWidth
+    /// Floats of transformed inputs and products per chunk: 256 KB, half of a Zen 3 core's L2.
+    static let chunkBudget = 1 << 16
+
+    let g: Conv2DGeometry
+    let tilesHigh: Int
+    let tilesWide: Int
+    /// Output channels rounded up to whole register tiles.
+    let paddedOutChannels: Int
+    /// Tiles per chunk, a whole number of register tiles.
+    let chunkTiles: Int
+    /// Floats per row of the transformed inputs and products: a chunk and a vector of slack.
+    var rowStride: Int { chunkTiles + 8 }
+    /// Floats from one ξ's transformed inputs to the next's, and likewise for the products: a cache line more
+    /// than their rows, so that the 16 streams of a transform (often 4 KB multiples apart) fall in different
+    /// L1 sets; without it the 64→64 convolution at 14×14 took 1.3× as long.
+    var inputXiStride: Int { g.inChannels * rowStride + 16 }
+    var productXiStride: Int { paddedOutChannels * rowStride + 16 }
+
+    /// Whether `g` is a convolution this handles and gains from: a 3×3 kernel, stride 1, padding 1, and
+    /// enough channels that the transforms cost little next to the products.
+    static func handles(_ g: Conv2DGeometry) -> Bool {
+        g.kernelHeight == 3 && g.kernelWidth == 3 && g.stride == 1 && g.padding == 1
+            && g.inChannels >= 16 && g.outChannels >= 16
+    }
+
+    init(_ g: Conv2DGeometry) {
+        precondition(Self.handles(g), "Conv2DWinograd: \(g)")
+        self.g = g
+        tilesHigh = (g.height + 1) / 2
+        tilesWide = (g.width + 1) / 2
+        paddedOutChannels = (g.outChannels + Self.tileRows - 1) / Self.tileRows * Self.tileRows
+        let floatsPerTile = 16 * (g.inChannels + paddedOutChannels)
+        chunkTiles = max(1, Self.chunkBudget / (floatsPerTile * Self.tileWidth)) * Self.tileWidth
+    }
+
+    private var tileCount: Int { g.batch * tilesHigh * tilesWide }
+
+    /// output = conv(input, weight) + bias.
+    func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                 output: UnsafeMutablePointer<Float>) {
+        let transformedCount = 16 * inputXiStride, productCount = 16 * productXiStride
+        ScratchPool.withBuffer(16 * paddedOutChannels * g.inChannels) { packed in
+            transformWeights(weight, into: packed)
+            let chunks = (tileCount + chunkTiles - 1) / chunkTiles
+            let workers = min(Parallel.threads, chunks)
+            let taken = (0..<workers).map { _ in ScratchPool.take(transformedCount + productCount + 4 * rowStride) }
+            defer { taken.forEach(ScratchPool.give) }
+            Parallel.forEachDynamically(chunks) { worker, chunk in
+                let transformed = taken[worker].pointer, products = transformed + transformedCount
+                let tiles = (chunk * chunkTiles)..<min(tileCount, (chunk + 1) * chunkTiles)
+                transformInput(input, tiles: tiles, into: transformed)
+                multiply(transformed, packed, count: tiles.count, into: products)
+                transformOutput(products, tiles: tiles, bias: bias, scratch: products + productCount, into: output)
+            }
+        }
+    }
+
+    // MARK: Transforms
+
+    /// packed[ξ][o][c] = (G·w[o, c]·Gᵀ)[ξ] in register-tile order: `packed[((ξ·blocks + block)·C + c)·rows + row]`,
+    /// zero for output channels past the last. G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]].
+    private func transformWeights(_ weight: UnsafePointer<Float>, into packed: UnsafeMutablePointer<Float>) {
+        let (C, O, rows) = (g.inChannels, g.outChannels, Self.tileRows)
+        let blocks = paddedOutChannels / rows
+        packed.update(repeating: 0, count: 16 * paddedOutChannels * C)
+        for o in 0..<O {
+            for c in 0..<C {
+                let w = weight + (o * C + c) * 9
+                // G·w: 4 rows of 3.
+                var gw = [Float](repeating: 0, count: 12)
+                for j in 0..<3 {
+                    let (w0, w1, w2) = (w[j], w[3 + j], w[6 + j])
+                    gw[j] = w0
+                    gw[3 + j] = (w0 + w1 + w2) / 2
+                    gw[6 + j] = (w0 - w1 + w2) / 2
+                    gw[9 + j] = w2
+                }
+                let (block, row) = o.quotientAndRemainder(dividingBy: rows)
+                for k in 0..<4 {
+                    let (a, b, d) = (gw[3 * k], gw[3 * k + 1], gw[3 * k + 2])
+                    let u = [a, (a + b + d) / 2, (a - b + d) / 2, d]
+                    for l in 0..<4 {
+                        packed[(((4 * k + l) * blocks + block) * C + c) * rows + row] = u[l]
+                    }
+                }
+            }
+        }
+    }
+
+    /// The tile rows (image, tile row ty) that a range of tiles touches, with each one's tiles in the range:
+    /// `body(image, ty, columns, local)`, `local` the position of the first of `columns` in the chunk.
+    @inline(__always)
+    private func forEachTileRow(_ tiles: Range<Int>, _ body: (_ image: Int, _ ty: Int, _ columns: Range<Int>, _ local: Int) -> Void) {
+        var tileRow = tiles.lowerBound / tilesWide
+        while tileRow * tilesWide < tiles.upperBound {
+            let start = tileRow * tilesWide
+            let columns = max(0, tiles.lowerBound - start)..<min(tilesWide, tiles.upperBound - start)
+            let (image, ty) = tileRow.quotientAndRemainder(dividingBy: tilesHigh)
+            body(image, ty, columns, start + columns.lowerBound - tiles.lowerBound)
+            tileRow += 1
+        }
+    }
+
+    /// transformed[ξ][c][t] = (Bᵀ·d·B)[ξ] for the 4×4 zero-padded input patch d of channel c at each tile t
+    /// of the chunk, Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]]. A patch row's even and
+    /// odd columns are split apart first, so that every step is a vector over 8 consecutive tiles; a run's
+    /// last vector may write up to 7 positions past it, into the next run's place (written after it) or the
+    /// slack at the end of each row of `transformed`.
+    private func transformInput(_ input: UnsafePointer<Float>, tiles: Range<Int>, into transformed: UnsafeMutablePointer<Float>) {
+        typealias V8 = SIMD8<Float>
+        let (C, H, W, stride) = (g.inChannels, g.height, g.width, rowStride)
+        let plane = H * W, halves = Self.roundedUp(tilesWide + 8, to: 8), paddedRows = 2 * tilesHigh + 2
+        // evens[p][q] = padded row p (input row p − 1) at padded column 2q (input column 2q − 1), odds[p][q] at
+        // 2q + 1; zeros outside the image. Split with scalar moves, a channel's rows at a time: a vector load of
+        // floats just stored by narrower stores stalls (store forwarding fails), measured 1.4× the transform.
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * paddedRows * halves) { buffer in
+            let evens = buffer.baseAddress!, odds = evens + paddedRows * halves
+            for c in 0..<C {
+                var prepared = (image: -1, rows: 0..<0)
+                forEachTileRow(tiles) { image, ty, columns, local in
+                    if prepared.image != image || !prepared.rows.contains(2 * ty + 3) {
+                        // The padded rows of this image's tile rows in the chunk, from this one on.
+                        let lastTileRow = min(tilesHigh - 1, ty + (tiles.upperBound - 1 - (image * tilesHigh + ty) * tilesWide) / tilesWide)
+                        prepared = (image, (2 * ty)..<(2 * lastTileRow + 4))
+                        let channel = input + (image * C + c) * plane
+                        for p in prepared.rows {
+                            let (e, o, y) = (evens + p * halves, odds + p * halves, p - 1)
+                            guard y >= 0 && y < H else {
+                                e.update(repeating: 0, count: halves)
+                                o.update(repeating: 0, count: halves)
+                                continue
+                            }
+                            let row = channel + y * W
+                            e[0] = 0
+                            for q in 1..<(W / 2 + 1) { e[q] = row[2 * q - 1] }
+                            (e + W / 2 + 1).update(repeating: 0, count: halves - W / 2 - 1)
+                            for q in 0..<((W + 1) / 2) { o[q] = row[2 * q] }
+                            (o + (W + 1) / 2).update(repeating: 0, count: halves - (W + 1) / 2)
+                        }
+                    }
+                    let (evens, odds) = (evens + 2 * ty * halves, odds + 2 * ty * halves)
+                    let out = transformed + c * stride + local - columns.lowerBound
+                    let xiStride = inputXiStride
+                    for tx in Swift.stride(from: columns.lowerBound, to: columns.upperBound, by: 8) {
+                        // Bᵀ·d on the rows, for columns 2tx (e), 2tx+1 (o), 2tx+2 (e1), 2tx+3 (o1).
+                        @inline(__always) func rows(_ base: UnsafePointer<Float>, _ shift: Int) -> (V8, V8, V8, V8) {
+                            let (d0, d1, d2, d3) = (load(base + tx + shift), load(base + halves + tx + shift),
+                                                    load(base + 2 * halves + tx + shift), load(base + 3 * halves + tx + shift))
+                            return (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
+                        }
+                        let (e, o, e1, o1) = (rows(evens, 0), rows(odds, 0), rows(evens, 1), rows(odds, 1))
+                        // ·B on the columns, row k of the transformed patch.
+                        @inline(__always) func columns(_ k: Int, _ e: V8, _ o: V8, _ e1: V8, _ o1: V8) {
+                            let target = out + 4 * k * xiStride + tx
+                            store(e - e1, target)
+                            store(o + e1, target + xiStride)
+                            store(e1 - o, target + 2 * xiStride)
+                            store(o - o1, target + 3 * xiStride)
+                        }
+                        columns(0, e.0, o.0, e1.0, o1.0)
+                        columns(1, e.1, o.1, e1.1, o1.1)
+                        columns(2, e.2, o.2, e1.2, o1.2)
+                        columns(3, e.3, o.3, e1.3, o1.3)
+                    }
+                }
+            }
+        }
+    }
+
+    /// products[ξ][o][t] = Σ_c packed[ξ][o][c]·transformed[ξ][c][t], a register tile at a time (whole tiles, so
+    /// up to a tile's worth of positions past `count` are computed from whatever the buffer holds and dropped).
+    private func multiply(_ transformed: UnsafePointer<Float>, _ packed: UnsafePointer<Float>, count: Int,
+                          into products: UnsafeMutablePointer<Float>) {
+        let (C, rows, width, stride) = (g.inChannels, Self.tileRows, Self.tileWidth, rowStride)
+        let blocks = paddedOutChannels / rows, step = Vector.scalarCount
+        for xi in 0..<16 {
+            let inputs = transformed + xi * inputXiStride
+            for block in 0..<blocks {
+                let weights = packed + (xi * blocks + block) * C * rows
+                let out = products + xi * productXiStride + block * rows * stride
+                var t0 = 0
+                while t0 < count {
+                    var accumulators = Conv2DDirect.RegisterTile(zero: ())
+                    var (w, x) = (weights, inputs + t0)
+                    for _ in 0..<C {
+                        accumulators.add(scales: w, Conv2DDirect.load(x), Conv2DDirect.load(x + step), Conv2DDirect.load(x + 2 * step))
+                        w += rows
+                        x += stride
+                    }
+                    accumulators.store(out + t0, rowStride: stride)
+                    t0 += width
+                }
+            }
+        }
+    }
+
+    /// output tile = Aᵀ·m·A + bias for each output channel and tile, m = products[·][o][t],
+    /// Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]]; the 2×2 results of the chunk's tiles go to `scratch` as four rows
+    /// (top left, top right, bottom left, bottom right), then into the output rows, cut at odd edges.
+    private func transformOutput(_ products: UnsafePointer<Float>, tiles: Range<Int>, bias: UnsafePointer<Float>?,
+                                 scratch: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>) {
+        typealias V8 = SIMD8<Float>
+        let (O, H, W, stride, count) = (g.outChannels, g.height, g.width, rowStride, tiles.count)
+        let plane = H * W, xiStride = productXiStride
+        let (y00, y01, y10, y11) = (scratch, scratch + stride, scratch + 2 * stride, scratch + 3 * stride)
+        for o in 0..<O {
+            let m = products + o * stride
+            let b = V8(repeating: bias?[o] ?? 0)
+            for t in Swift.stride(from: 0, to: count, by: 8) {
+                @inline(__always) func at(_ k: Int, _ l: Int) -> V8 { load(m + (4 * k + l) * xiStride + t) }
+                // Aᵀ·m: two rows of four.
+                let (m1, m2) = ((at(1, 0), at(1, 1), at(1, 2), at(1, 3)), (at(2, 0), at(2, 1), at(2, 2), at(2, 3)))
+                let s0 = (at(0, 0) + m1.0 + m2.0, at(0, 1) + m1.1 + m2.1, at(0, 2) + m1.2 + m2.2, at(0, 3) + m1.3 + m2.3)
+                let s1 = (m1.0 - m2.0 - at(3, 0), m1.1 - m2.1 - at(3, 1), m1.2 - m2.2 - at(3, 2), m1.3 - m2.3 - at(3, 3))
+                store(s0.0 + s0.1 + s0.2 + b, y00 + t)
+                store(s0.1 - s0.2 - s0.3 + b, y01 + t)
+                store(s1.0 + s1.1 + s1.2 + b, y10 + t)
+                store(s1.1 - s1.2 - s1.3 + b, y11 + t)
+            }
+            forEachTileRow(tiles) { image, ty, columns, local in
+                let channel = output + (image * O + o) * plane
+                @inline(__always) func write(row y: Int, _ left: UnsafePointer<Float>, _ right: UnsafePointer<Float>) {
+                    guard y < H else { return }
+                    let (row, l, r) = (channel + y * W, left + local - columns.lowerBound, right + local - columns.lowerBound)
+                    // Whole pairs four at a time, then one by one; a last column past an odd width is dropped.
+                    let pairs = columns.lowerBound..<min(columns.upperBound, W / 2)
+                    var tx = pairs.lowerBound
+                    while tx + 4 <= pairs.upperBound {
+                        var both = SIMD8<Float>()
+                        both.evenHalf = UnsafeRawPointer(l + tx).loadUnaligned(as: SIMD4<Float>.self)
+                        both.oddHalf = UnsafeRawPointer(r + tx).loadUnaligned(as: SIMD4<Float>.self)
+                        store(both, row + 2 * tx)
+                        tx += 4
+                    }
+                    while tx < pairs.upperBound {
+                        row[2 * tx] = l[tx]
+                        row[2 * tx + 1] = r[tx]
+                        tx += 1
+                    }
+                    if pairs.upperBound < columns.upperBound { row[2 * pairs.upperBound] = l[pairs.upperBound] }
+                }
+                write(row: 2 * ty, y00, y01)
+                write(row: 2 * ty + 1, y10, y11)
+            }
+        }
+    }
+
+    private static func roundedUp(_ value: Int, to multiple: Int) -> Int { (value + multiple - 1) / multiple * multiple }
+}
+
+@inline(__always) private func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
+
+@inline(__always) private func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+}
