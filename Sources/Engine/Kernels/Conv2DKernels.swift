@@ -1,15 +1,16 @@
 import CBLAS
 
 /// Convolution over channels-first images as GEMMs, `output_n[O, P] = weight[O, C·kh·kw] · columns_n[C·kh·kw, P]`
-/// (P = output pixels), or without GEMMs: 1x1 stride-1 convolutions multiply the image itself; the others
-/// run `Conv2DDirect`'s register tiles over zero-padded images, except for a strided convolution's input
-/// gradient and strides wider than the kernel, which use im2col per image. Images are split over the
+/// (P = output pixels), or without GEMMs: 1x1 stride-1 convolutions multiply the image itself; 3×3 "same"
+/// convolutions with 16+ channels (and their input gradients) go through `Conv2DWinograd` where it is
+/// enabled; the others run `Conv2DDirect`'s register tiles over zero-padded images, except for a strided
+/// convolution's input gradient and strides wider than the kernel, which use im2col per image. Images are split over the
 /// workers, each with its own scratch and single-threaded BLAS.
 public enum Conv2DKernels {
     /// Writes `output` (`geometry.outputCount` floats); `bias` has `outChannels` floats when given.
     public static func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                                output: UnsafeMutablePointer<Float>, geometry g: Conv2DGeometry) {
-        if Conv2DWinograd.handles(g) {
+        if Conv2DWinograd.isEnabled && Conv2DWinograd.handles(g) {
             Conv2DWinograd(g).forward(input: input, weight: weight, bias: bias, output: output)
             return
         }
@@ -74,7 +75,8 @@ public enum Conv2DKernels {
                                        biasGrad: UnsafeMutablePointer<Float>?) {
         let direct = Conv2DDirect(g)
         var inputGrad = inputGrad
-        if let target = inputGrad, direct.hasDirectInputGradient, Conv2DWinograd.handles(direct.transposed) {
+        if let target = inputGrad, direct.hasDirectInputGradient, Conv2DWinograd.isEnabled,
+           Conv2DWinograd.handles(direct.transposed) {
             ScratchPool.withBuffer(g.weightCount) { flipped in
                 direct.flippedTransposedWeights(weight, into: flipped)
                 Conv2DWinograd(direct.transposed).forward(input: outputGrad, weight: flipped, bias: nil, output: target)

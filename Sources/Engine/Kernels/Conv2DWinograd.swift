@@ -32,6 +32,16 @@ struct Conv2DWinograd {
     var inputXiStride: Int { g.inChannels * rowStride + 16 }
     var productXiStride: Int { paddedOutChannels * rowStride + 16 }
 
+    /// Whether `Conv2DKernels` takes this path for the convolutions it handles. Measured on a Zen 3 VM
+    /// (AVX2): the decoder forward 0.75× of the direct kernel's time. With AVX-512's wider direct tiles an
+    /// earlier Winograd kernel was no faster (docs/PERFORMANCE.md), and this one is unmeasured there, so
+    /// those builds keep the direct kernel. Tests switch it on to check the kernel on every CPU.
+    #if LZN_AVX512
+    nonisolated(unsafe) static var isEnabled = false
+    #else
+    nonisolated(unsafe) static var isEnabled = true
+    #endif
+
     /// Whether `g` is a convolution this handles and gains from: a 3×3 kernel, stride 1, padding 1, and
     /// enough channels that the transforms cost little next to the products.
     static func handles(_ g: Conv2DGeometry) -> Bool {
