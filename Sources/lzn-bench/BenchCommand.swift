@@ -49,9 +49,17 @@ struct CommonOptions: ParsableArguments {
     @Option(help: "timed repeats per measurement (the median is printed)")
     var repeats = 5
 
+    @Option(help: "3x3 convolutions by Winograd's algorithm: on, off, or auto (the build's choice: on without AVX-512)")
+    var winograd = "auto"
+
     func apply() throws {
         guard threads >= 0, repeats >= 1 else { throw ValidationError("--threads must be ≥ 0 and --repeats ≥ 1") }
         if threads > 0 { Parallel.threads = threads }
+        switch winograd {
+        case "auto": break
+        case "on", "off": Conv2DKernels.usesWinograd = winograd == "on"
+        default: throw ValidationError("--winograd must be on, off or auto, not '\(winograd)'")
+        }
     }
 }
 

@@ -7,6 +7,13 @@ import CBLAS
 /// convolution's input gradient and strides wider than the kernel, which use im2col per image. Images are split over the
 /// workers, each with its own scratch and single-threaded BLAS.
 public enum Conv2DKernels {
+    /// Whether 3×3 "same" convolutions with 16+ channels go through `Conv2DWinograd` (default: in builds
+    /// without AVX-512, where it was measured faster); `lzn-bench --winograd` sets it to compare both.
+    public static var usesWinograd: Bool {
+        get { Conv2DWinograd.isEnabled }
+        set { Conv2DWinograd.isEnabled = newValue }
+    }
+
     /// Writes `output` (`geometry.outputCount` floats); `bias` has `outChannels` floats when given.
     public static func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                                output: UnsafeMutablePointer<Float>, geometry g: Conv2DGeometry) {
