@@ -166,9 +166,9 @@ final class KernelConv2DTests: XCTestCase {
 
     /// Runs `body` with the Winograd kernel switched on (builds for AVX-512 keep it off by default).
     private func withWinograd(_ body: () -> Void) {
-        let saved = Conv2DWinograd.isEnabled
-        Conv2DWinograd.isEnabled = true
-        defer { Conv2DWinograd.isEnabled = saved }
+        let saved = Conv2DKernels.usesWinograd
+        Conv2DKernels.usesWinograd = true
+        defer { Conv2DKernels.usesWinograd = saved }
         body()
     }
 

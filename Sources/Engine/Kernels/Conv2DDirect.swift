@@ -62,14 +62,13 @@ struct Conv2DDirect {
         let group = imagesPerGroup ?? max(1, min(balanced, Self.groupBudget / max(1, floatsPerImage)))
         self.imagesPerGroup = group
         let widest = group * imageWidth
-        let reach = Self.roundedUp(g.outHeight * widest, to: Self.tileWidth) + (g.kernelHeight - 1) / s * widest
+        let reach = roundedUp(g.outHeight * widest, to: Self.tileWidth) + (g.kernelHeight - 1) / s * widest
             + (g.kernelWidth - 1) / s + Vector.scalarCount
         // Every image row must have a place in its phase, even rows no tap reads.
         let imageRows = ((g.padding + g.height - 1) / s + 1) * widest
-        self.stackedLength = stackedLength ?? s * s * Self.roundedUp(max(reach, imageRows), to: Vector.scalarCount)
+        self.stackedLength = stackedLength ?? s * s * roundedUp(max(reach, imageRows), to: Vector.scalarCount)
     }
 
-    private static func roundedUp(_ value: Int, to multiple: Int) -> Int { (value + multiple - 1) / multiple * multiple }
 
     private var groupCount: Int { (g.batch + imagesPerGroup - 1) / imagesPerGroup }
 
@@ -104,7 +103,7 @@ struct Conv2DDirect {
     private func rowLength(_ count: Int) -> Int { count * imageWidth }
 
     /// Wide positions of `count` images (every output row of the band), rounded up to whole tiles.
-    private func wideCount(_ count: Int) -> Int { Self.roundedUp(g.outHeight * rowLength(count), to: Self.tileWidth) }
+    private func wideCount(_ count: Int) -> Int { roundedUp(g.outHeight * rowLength(count), to: Self.tileWidth) }
 
     /// Stacks `count` images starting at `first` into `stacked` (`rows` channels of `stackedLength`, of which
     /// the first `inChannels` hold images).
@@ -560,19 +559,14 @@ struct Conv2DDirect {
         }
 
         @inline(__always) func store(_ p: UnsafeMutablePointer<Float>) {
-            Conv2DDirect.store(a, p)
-            Conv2DDirect.store(b, p + Vector.scalarCount)
-            Conv2DDirect.store(c, p + 2 * Vector.scalarCount)
+            VectorMath.store(a, p)
+            VectorMath.store(b, p + Vector.scalarCount)
+            VectorMath.store(c, p + 2 * Vector.scalarCount)
         }
     }
 
-    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> Vector {
-        UnsafeRawPointer(p).loadUnaligned(as: Vector.self)
-    }
-
-    @inline(__always) static func store(_ v: Vector, _ p: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self)
-    }
+    /// `VectorMath.load` at this kernel's width.
+    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> Vector { VectorMath.load(p) }
 
     @inline(__always) private func load(_ p: UnsafePointer<Float>) -> Vector { Self.load(p) }
 }

@@ -50,3 +50,6 @@ public struct Conv2DGeometry: Equatable, Sendable {
     /// A 1x1 stride-1 unpadded convolution is a plain matrix product on each image; no im2col needed.
     var isPointwise: Bool { kernelHeight == 1 && kernelWidth == 1 && stride == 1 && padding == 0 }
 }
+
+/// The smallest multiple of `multiple` that is at least `value` (for padding lengths to whole vectors and tiles).
+@inline(__always) func roundedUp(_ value: Int, to multiple: Int) -> Int { (value + multiple - 1) / multiple * multiple }

@@ -7,17 +7,21 @@ import CBLAS
 /// convolution's input gradient and strides wider than the kernel, which use im2col per image. Images are split over the
 /// workers, each with its own scratch and single-threaded BLAS.
 public enum Conv2DKernels {
-    /// Whether 3×3 "same" convolutions with 16+ channels go through `Conv2DWinograd` (default: in builds
-    /// without AVX-512, where it was measured faster); `lzn-bench --winograd` sets it to compare both.
-    public static var usesWinograd: Bool {
-        get { Conv2DWinograd.isEnabled }
-        set { Conv2DWinograd.isEnabled = newValue }
-    }
+    /// Whether 3×3 "same" convolutions with 16+ channels go through `Conv2DWinograd`. Measured on a Zen 3
+    /// VM (AVX2): the decoder forward in 0.75× the direct kernel's time. With AVX-512's wider direct tiles an
+    /// earlier Winograd kernel was no faster (docs/PERFORMANCE.md), and this one is unmeasured there, so
+    /// those builds keep the direct kernel. `lzn-bench --winograd` sets it to compare both; tests switch it
+    /// on to check the kernel on every CPU.
+    #if LZN_AVX512
+    nonisolated(unsafe) public static var usesWinograd = false
+    #else
+    nonisolated(unsafe) public static var usesWinograd = true
+    #endif
 
     /// Writes `output` (`geometry.outputCount` floats); `bias` has `outChannels` floats when given.
     public static func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                                output: UnsafeMutablePointer<Float>, geometry g: Conv2DGeometry) {
-        if Conv2DWinograd.isEnabled && Conv2DWinograd.handles(g) {
+        if usesWinograd && Conv2DWinograd.handles(g) {
             Conv2DWinograd(g).forward(input: input, weight: weight, bias: bias, output: output)
             return
         }
@@ -82,7 +86,7 @@ public enum Conv2DKernels {
                                        biasGrad: UnsafeMutablePointer<Float>?) {
         let direct = Conv2DDirect(g)
         var inputGrad = inputGrad
-        if let target = inputGrad, direct.hasDirectInputGradient, Conv2DWinograd.isEnabled,
+        if let target = inputGrad, direct.hasDirectInputGradient, usesWinograd,
            Conv2DWinograd.handles(direct.transposed) {
             ScratchPool.withBuffer(g.weightCount) { flipped in
                 direct.flippedTransposedWeights(weight, into: flipped)

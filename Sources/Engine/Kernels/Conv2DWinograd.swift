@@ -32,16 +32,6 @@ struct Conv2DWinograd {
     var inputXiStride: Int { g.inChannels * rowStride + 16 }
     var productXiStride: Int { paddedOutChannels * rowStride + 16 }
 
-    /// Whether `Conv2DKernels` takes this path for the convolutions it handles. Measured on a Zen 3 VM
-    /// (AVX2): the decoder forward 0.75× of the direct kernel's time. With AVX-512's wider direct tiles an
-    /// earlier Winograd kernel was no faster (docs/PERFORMANCE.md), and this one is unmeasured there, so
-    /// those builds keep the direct kernel. Tests switch it on to check the kernel on every CPU.
-    #if LZN_AVX512
-    nonisolated(unsafe) static var isEnabled = false
-    #else
-    nonisolated(unsafe) static var isEnabled = true
-    #endif
-
     /// Whether `g` is a convolution this handles and gains from: a 3×3 kernel, stride 1, padding 1, and
     /// enough channels that the transforms cost little next to the products.
     static func handles(_ g: Conv2DGeometry) -> Bool {
@@ -54,7 +44,7 @@ struct Conv2DWinograd {
         self.g = g
         tilesHigh = (g.height + 1) / 2
         tilesWide = (g.width + 1) / 2
-        paddedOutChannels = (g.outChannels + Self.tileRows - 1) / Self.tileRows * Self.tileRows
+        paddedOutChannels = roundedUp(g.outChannels, to: Self.tileRows)
         let floatsPerTile = 16 * (g.inChannels + paddedOutChannels)
         chunkTiles = max(1, Self.chunkBudget / (floatsPerTile * Self.tileWidth)) * Self.tileWidth
     }
@@ -129,7 +119,7 @@ struct Conv2DWinograd {
     private func transformInput(_ input: UnsafePointer<Float>, tiles: Range<Int>, into transformed: UnsafeMutablePointer<Float>) {
         typealias V8 = SIMD8<Float>
         let (C, H, W, stride) = (g.inChannels, g.height, g.width, rowStride)
-        let plane = H * W, halves = Self.roundedUp(tilesWide + 8, to: 8), paddedRows = 2 * tilesHigh + 2
+        let plane = H * W, halves = roundedUp(tilesWide + 8, to: 8), paddedRows = 2 * tilesHigh + 2
         // evens[p][q] = padded row p (input row p − 1) at padded column 2q (input column 2q − 1), odds[p][q] at
         // 2q + 1; zeros outside the image. The rows of a channel's tile rows in the chunk are first copied into
         // zero-padded lines, then all split with vector shuffles: a vector load of floats just stored by
@@ -159,8 +149,8 @@ struct Conv2DWinograd {
                             let line = lines + p * lineLength
                             for q in Swift.stride(from: 0, to: halves, by: 8) {
                                 let pairs = UnsafeRawPointer(line + 2 * q).loadUnaligned(as: SIMD16<Float>.self)
-                                store(pairs.evenHalf, e + q)
-                                store(pairs.oddHalf, o + q)
+                                VectorMath.store(pairs.evenHalf, e + q)
+                                VectorMath.store(pairs.oddHalf, o + q)
                             }
                         }
                     }
@@ -170,18 +160,18 @@ struct Conv2DWinograd {
                     for tx in Swift.stride(from: columns.lowerBound, to: columns.upperBound, by: 8) {
                         // Bᵀ·d on the rows, for columns 2tx (e), 2tx+1 (o), 2tx+2 (e1), 2tx+3 (o1).
                         @inline(__always) func rows(_ base: UnsafePointer<Float>, _ shift: Int) -> (V8, V8, V8, V8) {
-                            let (d0, d1, d2, d3) = (load(base + tx + shift), load(base + halves + tx + shift),
-                                                    load(base + 2 * halves + tx + shift), load(base + 3 * halves + tx + shift))
+                            let (d0, d1, d2, d3): (V8, V8, V8, V8) = (VectorMath.load(base + tx + shift), VectorMath.load(base + halves + tx + shift),
+                                                    VectorMath.load(base + 2 * halves + tx + shift), VectorMath.load(base + 3 * halves + tx + shift))
                             return (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
                         }
                         let (e, o, e1, o1) = (rows(evens, 0), rows(odds, 0), rows(evens, 1), rows(odds, 1))
                         // ·B on the columns, row k of the transformed patch.
                         @inline(__always) func columns(_ k: Int, _ e: V8, _ o: V8, _ e1: V8, _ o1: V8) {
                             let target = out + 4 * k * xiStride + tx
-                            store(e - e1, target)
-                            store(o + e1, target + xiStride)
-                            store(e1 - o, target + 2 * xiStride)
-                            store(o - o1, target + 3 * xiStride)
+                            VectorMath.store(e - e1, target)
+                            VectorMath.store(o + e1, target + xiStride)
+                            VectorMath.store(e1 - o, target + 2 * xiStride)
+                            VectorMath.store(o - o1, target + 3 * xiStride)
                         }
                         columns(0, e.0, o.0, e1.0, o1.0)
                         columns(1, e.1, o.1, e1.1, o1.1)
@@ -233,15 +223,15 @@ struct Conv2DWinograd {
             let m = products + o * stride
             let b = V8(repeating: bias?[o] ?? 0)
             for t in Swift.stride(from: 0, to: count, by: 8) {
-                @inline(__always) func at(_ k: Int, _ l: Int) -> V8 { load(m + (4 * k + l) * xiStride + t) }
+                @inline(__always) func at(_ k: Int, _ l: Int) -> V8 { VectorMath.load(m + (4 * k + l) * xiStride + t) }
                 // Aᵀ·m: two rows of four.
                 let (m1, m2) = ((at(1, 0), at(1, 1), at(1, 2), at(1, 3)), (at(2, 0), at(2, 1), at(2, 2), at(2, 3)))
                 let s0 = (at(0, 0) + m1.0 + m2.0, at(0, 1) + m1.1 + m2.1, at(0, 2) + m1.2 + m2.2, at(0, 3) + m1.3 + m2.3)
                 let s1 = (m1.0 - m2.0 - at(3, 0), m1.1 - m2.1 - at(3, 1), m1.2 - m2.2 - at(3, 2), m1.3 - m2.3 - at(3, 3))
-                store(s0.0 + s0.1 + s0.2 + b, y00 + t)
-                store(s0.1 - s0.2 - s0.3 + b, y01 + t)
-                store(s1.0 + s1.1 + s1.2 + b, y10 + t)
-                store(s1.1 - s1.2 - s1.3 + b, y11 + t)
+                VectorMath.store(s0.0 + s0.1 + s0.2 + b, y00 + t)
+                VectorMath.store(s0.1 - s0.2 - s0.3 + b, y01 + t)
+                VectorMath.store(s1.0 + s1.1 + s1.2 + b, y10 + t)
+                VectorMath.store(s1.1 - s1.2 - s1.3 + b, y11 + t)
             }
             forEachTileRow(tiles) { image, ty, columns, local in
                 let channel = output + (image * O + o) * plane
@@ -255,7 +245,7 @@ struct Conv2DWinograd {
                         var both = SIMD8<Float>()
                         both.evenHalf = UnsafeRawPointer(l + tx).loadUnaligned(as: SIMD4<Float>.self)
                         both.oddHalf = UnsafeRawPointer(r + tx).loadUnaligned(as: SIMD4<Float>.self)
-                        store(both, row + 2 * tx)
+                        VectorMath.store(both, row + 2 * tx)
                         tx += 4
                     }
                     while tx < pairs.upperBound {
@@ -270,12 +260,5 @@ struct Conv2DWinograd {
             }
         }
     }
-
-    private static func roundedUp(_ value: Int, to multiple: Int) -> Int { (value + multiple - 1) / multiple * multiple }
 }
 
-@inline(__always) private func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
-
-@inline(__always) private func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
-}

@@ -145,7 +145,7 @@ public enum GroupNormKernels {
             let xc = x + k * plane, dyc = outputGrad + k * plane, dzc = dz + k * plane
             var sum = Vector(), dot = Vector()
             forEachLane(plane) { i in
-                let xv = VectorMath.load(xc + i)
+                let xv = VectorMath.load(xc + i, as: Vector.self)
                 let z = Vector(repeating: shift).addingProduct(xv, Vector(repeating: scale))
                 let s = fastSigmoid(z)
                 let g = VectorMath.load(dyc + i) * s * Vector(repeating: 1).addingProduct(z, 1 - s)

@@ -4,14 +4,15 @@ enum VectorMath {
     typealias Vector = SIMD16<Float>
     static let width = Vector.scalarCount
 
+    /// An unaligned load of `V.scalarCount` floats; the width comes from the context or from `as:`.
     @inline(__always)
-    static func load(_ p: UnsafePointer<Float>) -> Vector {
-        UnsafeRawPointer(p).loadUnaligned(as: Vector.self)
+    static func load<V: SIMD>(_ p: UnsafePointer<Float>, as _: V.Type = V.self) -> V where V.Scalar == Float {
+        UnsafeRawPointer(p).loadUnaligned(as: V.self)
     }
 
     @inline(__always)
-    static func store(_ v: Vector, _ p: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self)
+    static func store<V: SIMD>(_ v: V, _ p: UnsafeMutablePointer<Float>) where V.Scalar == Float {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
     }
 
     /// The sum of the lanes as a tree of halves: 4 shuffles and adds, where `SIMD.sum()` adds the 16 lanes
@@ -71,7 +72,7 @@ enum VectorMath {
     static func sumAndDot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int) -> (sum: Float, dot: Float) {
         var s = Vector(), d = Vector(), i = 0
         while i + width <= count {
-            let a = load(x + i)
+            let a = load(x + i, as: Vector.self)
             s += a
             d += a * load(y + i)
             i += width
