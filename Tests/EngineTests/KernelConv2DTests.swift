@@ -207,10 +207,13 @@ final class KernelConv2DTests: XCTestCase {
     private func nothingLeaks(_ g: Conv2DGeometry, file: StaticString = #filePath, line: UInt = #line) {
         let nans = [Float](repeating: .nan, count: max(g.inputCount, g.outputCount, g.weightCount))
         var sink = [Float](repeating: 0, count: max(g.inputCount, g.outputCount, g.weightCount))
+        var weightSink = [Float](repeating: 0, count: g.weightCount)
         sink.withUnsafeMutableBufferPointer { out in
-            Conv2DKernels.forward(input: nans, weight: nans, bias: nil, output: out.baseAddress!, geometry: g)
-            Conv2DKernels.backward(input: nans, weight: nans, outputGrad: nans, geometry: g, inputGrad: out.baseAddress,
-                                   weightGrad: nil, biasGrad: nil)
+            weightSink.withUnsafeMutableBufferPointer { dw in
+                Conv2DKernels.forward(input: nans, weight: nans, bias: nil, output: out.baseAddress!, geometry: g)
+                Conv2DKernels.backward(input: nans, weight: nans, outputGrad: nans, geometry: g, inputGrad: out.baseAddress,
+                                       weightGrad: dw.baseAddress, biasGrad: nil)
+            }
         }
         check(g, file: file, line: line)
     }
@@ -218,8 +221,16 @@ final class KernelConv2DTests: XCTestCase {
     func testGradientsAreTheSameOnEveryRun() {
         // Groups go to whichever worker is free; the weight gradient's partial sums are per group and
         // reduced in group order, so the result must not depend on the schedule.
-        let g = Conv2DGeometry(batch: 37, inChannels: 8, height: 14, width: 14, outChannels: 16,
-                               kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1)
+        sameGradientsOnEveryRun(Conv2DGeometry(batch: 37, inChannels: 8, height: 14, width: 14, outChannels: 16,
+                                               kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1))
+        // Winograd's weight gradient: per-worker sums over fixed shares of the tile chunks.
+        withWinograd {
+            sameGradientsOnEveryRun(Conv2DGeometry(batch: 37, inChannels: 16, height: 14, width: 14, outChannels: 16,
+                                                   kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1))
+        }
+    }
+
+    private func sameGradientsOnEveryRun(_ g: Conv2DGeometry, file: StaticString = #filePath, line: UInt = #line) {
         let x = KernelTestSupport.randomValues(g.inputCount, seed: 5)
         let w = KernelTestSupport.randomValues(g.weightCount, seed: 6)
         let dy = KernelTestSupport.randomValues(g.outputCount, seed: 7)
@@ -234,7 +245,7 @@ final class KernelConv2DTests: XCTestCase {
             return dx + dw
         }
         let first = gradients()
-        for _ in 0..<8 { XCTAssertEqual(gradients(), first) }
+        for _ in 0..<8 { XCTAssertEqual(gradients(), first, file: file, line: line) }
     }
 
     func testFiveByFiveKernel() {

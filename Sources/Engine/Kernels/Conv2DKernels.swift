@@ -2,7 +2,7 @@ import CBLAS
 
 /// Convolution over channels-first images as GEMMs, `output_n[O, P] = weight[O, C·kh·kw] · columns_n[C·kh·kw, P]`
 /// (P = output pixels), or without GEMMs: 1x1 stride-1 convolutions multiply the image itself; 3×3 "same"
-/// convolutions with 16+ channels (and their input gradients) go through `Conv2DWinograd` where it is
+/// convolutions with 16+ channels (and their input and weight gradients) go through `Conv2DWinograd` where it is
 /// enabled; the others run `Conv2DDirect`'s register tiles over zero-padded images, except for a strided
 /// convolution's input gradient and strides wider than the kernel, which use im2col per image. Images are split over the
 /// workers, each with its own scratch and single-threaded BLAS.
@@ -78,14 +78,14 @@ public enum Conv2DKernels {
         if let biasGrad, let biasPartials { sumPartials(biasPartials, parts: workers, count: outC, into: biasGrad) }
     }
 
-    /// Gradients through `Conv2DDirect`; an input gradient it cannot take (strided, non-square kernel,
-    /// padding ≥ kernel) goes through im2col.
+    /// Gradients through `Conv2DWinograd` where it is switched on and handles them, else `Conv2DDirect`; an
+    /// input gradient neither can take (strided, non-square kernel, padding ≥ kernel) goes through im2col.
     private static func directBackward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                        outputGrad: UnsafePointer<Float>, geometry g: Conv2DGeometry,
                                        inputGrad: UnsafeMutablePointer<Float>?, weightGrad: UnsafeMutablePointer<Float>?,
                                        biasGrad: UnsafeMutablePointer<Float>?) {
         let direct = Conv2DDirect(g)
-        var inputGrad = inputGrad
+        var (inputGrad, weightGrad) = (inputGrad, weightGrad)
         if let target = inputGrad, direct.hasDirectInputGradient, usesWinograd,
            Conv2DWinograd.handles(direct.transposed) {
             ScratchPool.withBuffer(g.weightCount) { flipped in
@@ -93,6 +93,10 @@ public enum Conv2DKernels {
                 Conv2DWinograd(direct.transposed).forward(input: outputGrad, weight: flipped, bias: nil, output: target)
             }
             inputGrad = nil
+        }
+        if let target = weightGrad, usesWinograd, Conv2DWinograd.handles(g) {
+            Conv2DWinograd(g).weightGradient(input: input, outputGrad: outputGrad, into: target)
+            weightGrad = nil
         }
         let directInputGrad = inputGrad != nil && direct.hasDirectInputGradient
         if weightGrad != nil || directInputGrad {

@@ -1,3 +1,5 @@
+import CBLAS
+
 /// 3×3 stride-1 "same" convolutions by Winograd's minimal filtering F(2×2, 3×3) (Lavin & Gray 2016): each
 /// 2×2 block of outputs ("tile") is Aᵀ·[Σ_c (G·w[o,c]·Gᵀ) ⊙ (Bᵀ·d[c]·B)]·A, where d[c] is the tile's 4×4
 /// input patch. The sum over channels is 16 independent products (one per element ξ of the 4×4 transformed
@@ -8,7 +10,8 @@
 /// Tiles are numbered image by image, row by row; a worker takes a chunk of consecutive tiles, transforms
 /// their inputs, multiplies, and transforms the products straight into the output, all in its own buffers
 /// (an L2's share). The input gradient of such a convolution is the same kind of convolution of the output
-/// gradient with the flipped, transposed kernel.
+/// gradient with the flipped, transposed kernel; the weight gradient is the forward's adjoint in the weights
+/// (`weightGradient`).
 struct Conv2DWinograd {
     typealias Vector = Conv2DDirect.Vector
     static let tileRows = Conv2DDirect.tileRows
@@ -67,6 +70,42 @@ struct Conv2DWinograd {
                 transformInput(input, tiles: tiles, into: transformed)
                 multiply(transformed, packed, count: tiles.count, into: products)
                 transformOutput(products, tiles: tiles, bias: bias, scratch: products + productCount, into: output)
+            }
+        }
+    }
+
+    /// weightGrad[o, c] = Gᵀ·[Σ over images and tiles (A·dy[o]·Aᵀ) ⊙ (Bᵀ·d[c]·B)]·G, with dy the output
+    /// gradient's 2×2 block at the tile (zero past the image's edge): the adjoint of `forward` in the weights.
+    /// The 16 sums over tiles are GEMMs [O × tiles]·[tiles × C], 16 multiplications per tile and channel pair
+    /// where the direct kernel's correlation needs 36. Each worker sums a fixed share of the chunks and the
+    /// shares are added in order, so the result does not depend on the schedule.
+    func weightGradient(input: UnsafePointer<Float>, outputGrad: UnsafePointer<Float>,
+                        into weightGrad: UnsafeMutablePointer<Float>) {
+        let (C, O) = (g.inChannels, g.outChannels)
+        let sumCount = 16 * O * C, transformedCount = 16 * inputXiStride
+        let chunks = (tileCount + chunkTiles - 1) / chunkTiles
+        let workers = min(KernelParallel.workerCount, chunks)
+        ScratchPool.withBuffer(workers * sumCount) { partials in
+            partials.update(repeating: 0, count: workers * sumCount)
+            KernelParallel.forEachWorkerChunk(chunks) { worker, share in
+                let buffers = ScratchPool.take(transformedCount + 16 * productXiStride)
+                defer { ScratchPool.give(buffers) }
+                let transformed = buffers.pointer, gradients = transformed + transformedCount
+                let sums = partials + worker * sumCount
+                for chunk in share {
+                    let tiles = (chunk * chunkTiles)..<min(tileCount, (chunk + 1) * chunkTiles)
+                    transformInput(input, tiles: tiles, into: transformed)
+                    transformOutputGradient(outputGrad, tiles: tiles, into: gradients)
+                    for xi in 0..<16 {
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(O), Int32(C), Int32(tiles.count), 1,
+                                    gradients + xi * productXiStride, Int32(rowStride),
+                                    transformed + xi * inputXiStride, Int32(rowStride), 1, sums + xi * O * C, Int32(C))
+                    }
+                }
+            }
+            ScratchPool.withBuffer(sumCount) { total in
+                Conv2DKernels.sumPartials(partials, parts: workers, count: sumCount, into: total)
+                transformWeightGradient(total, into: weightGrad)
             }
         }
     }
@@ -257,6 +296,73 @@ struct Conv2DWinograd {
                 }
                 write(row: 2 * ty, y00, y01)
                 write(row: 2 * ty + 1, y10, y11)
+            }
+        }
+    }
+
+    /// gradients[ξ][o][t] = (A·dy·Aᵀ)[ξ] for the 2×2 output gradient block dy of channel o at each tile t of the
+    /// chunk, zero past the image's edges; A = [[1, 0], [1, 1], [1, −1], [0, −1]] (the adjoint of
+    /// `transformOutput`'s Aᵀ·m·A). Runs write up to 7 positions past their end, as in `transformInput`.
+    private func transformOutputGradient(_ outputGrad: UnsafePointer<Float>, tiles: Range<Int>,
+                                         into gradients: UnsafeMutablePointer<Float>) {
+        typealias V8 = SIMD8<Float>
+        let (O, H, W, stride, xiStride) = (g.outChannels, g.height, g.width, rowStride, productXiStride)
+        let plane = H * W, lineLength = roundedUp(2 * tilesWide, to: 16) + 16
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * lineLength) { buffer in
+            let top = buffer.baseAddress!, bottom = top + lineLength
+            // Columns past W stay zero.
+            top.initialize(repeating: 0, count: 2 * lineLength)
+            for o in 0..<O {
+                forEachTileRow(tiles) { image, ty, columns, local in
+                    let channel = outputGrad + (image * O + o) * plane
+                    copyRow(from: channel + 2 * ty * W, to: top, count: W)
+                    if 2 * ty + 1 < H {
+                        copyRow(from: channel + (2 * ty + 1) * W, to: bottom, count: W)
+                    } else {
+                        bottom.update(repeating: 0, count: W)
+                    }
+                    let out = gradients + o * stride + local - columns.lowerBound
+                    for tx in Swift.stride(from: columns.lowerBound, to: columns.upperBound, by: 8) {
+                        let upper = UnsafeRawPointer(top + 2 * tx).loadUnaligned(as: SIMD16<Float>.self)
+                        let lower = UnsafeRawPointer(bottom + 2 * tx).loadUnaligned(as: SIMD16<Float>.self)
+                        // Row k of A·dy is (p, q) over the block's two columns; row k of A·dy·Aᵀ is (p, p + q, p − q, −q).
+                        @inline(__always) func row(_ k: Int, _ p: V8, _ q: V8) {
+                            let target = out + 4 * k * xiStride + tx
+                            VectorMath.store(p, target)
+                            VectorMath.store(p + q, target + xiStride)
+                            VectorMath.store(p - q, target + 2 * xiStride)
+                            VectorMath.store(-q, target + 3 * xiStride)
+                        }
+                        let (a, b, c, d) = (upper.evenHalf, upper.oddHalf, lower.evenHalf, lower.oddHalf)
+                        row(0, a, b)
+                        row(1, a + c, b + d)
+                        row(2, a - c, b - d)
+                        row(3, -c, -d)
+                    }
+                }
+            }
+        }
+    }
+
+    /// weightGrad[o, c] = Gᵀ·m·G for m = sums[·][o][c] (ξ-major, `sums[ξ·O·C + o·C + c]`): the adjoint of
+    /// `transformWeights`' G·w·Gᵀ, Gᵀ = [[1, ½, ½, 0], [0, ½, −½, 0], [0, ½, ½, 1]].
+    private func transformWeightGradient(_ sums: UnsafePointer<Float>, into weightGrad: UnsafeMutablePointer<Float>) {
+        let pairs = g.outChannels * g.inChannels
+        /// Gᵀ·u for four values u: three.
+        @inline(__always) func drop(_ u: SIMD4<Float>) -> SIMD3<Float> {
+            SIMD3(u[0] + (u[1] + u[2]) / 2, (u[1] - u[2]) / 2, (u[1] + u[2]) / 2 + u[3])
+        }
+        for pair in 0..<pairs {
+            @inline(__always) func row(_ k: Int) -> SIMD4<Float> {
+                let m = sums + 4 * k * pairs + pair
+                return SIMD4(m[0], m[pairs], m[2 * pairs], m[3 * pairs])
+            }
+            // Row k of m·G is Gᵀ applied to row k of m; then column j of Gᵀ·(m·G).
+            let (u0, u1, u2, u3) = (drop(row(0)), drop(row(1)), drop(row(2)), drop(row(3)))
+            let w = weightGrad + pair * 9
+            for j in 0..<3 {
+                let column = drop(SIMD4(u0[j], u1[j], u2[j], u3[j]))
+                for i in 0..<3 { w[3 * i + j] = column[i] }
             }
         }
     }
