@@ -69,7 +69,6 @@ struct Conv2DDirect {
         self.stackedLength = stackedLength ?? s * s * roundedUp(max(reach, imageRows), to: Vector.scalarCount)
     }
 
-
     private var groupCount: Int { (g.batch + imagesPerGroup - 1) / imagesPerGroup }
 
     /// The gradient with respect to the input as a convolution of the output gradient: padding k − 1 − p,

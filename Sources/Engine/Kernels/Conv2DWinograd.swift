@@ -53,6 +53,12 @@ struct Conv2DWinograd {
     }
 
     private var tileCount: Int { g.batch * tilesHigh * tilesWide }
+    private var chunkCount: Int { (tileCount + chunkTiles - 1) / chunkTiles }
+
+    /// The tiles of chunk `index`: `chunkTiles` consecutive ones, fewer in the last.
+    private func tiles(ofChunk index: Int) -> Range<Int> {
+        (index * chunkTiles)..<min(tileCount, (index + 1) * chunkTiles)
+    }
 
     /// output = conv(input, weight) + bias.
     func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
@@ -60,13 +66,13 @@ struct Conv2DWinograd {
         let transformedCount = 16 * inputXiStride, productCount = 16 * productXiStride
         ScratchPool.withBuffer(16 * paddedOutChannels * g.inChannels) { packed in
             transformWeights(weight, into: packed)
-            let chunks = (tileCount + chunkTiles - 1) / chunkTiles
+            let chunks = chunkCount
             let workers = min(Parallel.threads, chunks)
             let taken = (0..<workers).map { _ in ScratchPool.take(transformedCount + productCount + 4 * rowStride) }
             defer { taken.forEach(ScratchPool.give) }
             Parallel.forEachDynamically(chunks) { worker, chunk in
                 let transformed = taken[worker].pointer, products = transformed + transformedCount
-                let tiles = (chunk * chunkTiles)..<min(tileCount, (chunk + 1) * chunkTiles)
+                let tiles = self.tiles(ofChunk: chunk)
                 transformInput(input, tiles: tiles, into: transformed)
                 multiply(transformed, packed, count: tiles.count, into: products)
                 transformOutput(products, tiles: tiles, bias: bias, scratch: products + productCount, into: output)
@@ -83,7 +89,7 @@ struct Conv2DWinograd {
                         into weightGrad: UnsafeMutablePointer<Float>) {
         let (C, O) = (g.inChannels, g.outChannels)
         let sumCount = 16 * O * C, transformedCount = 16 * inputXiStride
-        let chunks = (tileCount + chunkTiles - 1) / chunkTiles
+        let chunks = chunkCount
         let workers = min(KernelParallel.workerCount, chunks)
         ScratchPool.withBuffer(workers * sumCount) { partials in
             partials.update(repeating: 0, count: workers * sumCount)
@@ -93,7 +99,7 @@ struct Conv2DWinograd {
                 let transformed = buffers.pointer, gradients = transformed + transformedCount
                 let sums = partials + worker * sumCount
                 for chunk in share {
-                    let tiles = (chunk * chunkTiles)..<min(tileCount, (chunk + 1) * chunkTiles)
+                    let tiles = self.tiles(ofChunk: chunk)
                     transformInput(input, tiles: tiles, into: transformed)
                     transformOutputGradient(outputGrad, tiles: tiles, into: gradients)
                     for xi in 0..<16 {
@@ -187,7 +193,7 @@ struct Conv2DWinograd {
                             }
                             let line = lines + p * lineLength
                             for q in Swift.stride(from: 0, to: halves, by: 8) {
-                                let pairs = UnsafeRawPointer(line + 2 * q).loadUnaligned(as: SIMD16<Float>.self)
+                                let pairs = VectorMath.load(line + 2 * q, as: SIMD16<Float>.self)
                                 VectorMath.store(pairs.evenHalf, e + q)
                                 VectorMath.store(pairs.oddHalf, o + q)
                             }
@@ -282,8 +288,8 @@ struct Conv2DWinograd {
                     var tx = pairs.lowerBound
                     while tx + 4 <= pairs.upperBound {
                         var both = SIMD8<Float>()
-                        both.evenHalf = UnsafeRawPointer(l + tx).loadUnaligned(as: SIMD4<Float>.self)
-                        both.oddHalf = UnsafeRawPointer(r + tx).loadUnaligned(as: SIMD4<Float>.self)
+                        both.evenHalf = VectorMath.load(l + tx, as: SIMD4<Float>.self)
+                        both.oddHalf = VectorMath.load(r + tx, as: SIMD4<Float>.self)
                         VectorMath.store(both, row + 2 * tx)
                         tx += 4
                     }
@@ -323,8 +329,8 @@ struct Conv2DWinograd {
                     }
                     let out = gradients + o * stride + local - columns.lowerBound
                     for tx in Swift.stride(from: columns.lowerBound, to: columns.upperBound, by: 8) {
-                        let upper = UnsafeRawPointer(top + 2 * tx).loadUnaligned(as: SIMD16<Float>.self)
-                        let lower = UnsafeRawPointer(bottom + 2 * tx).loadUnaligned(as: SIMD16<Float>.self)
+                        let upper = VectorMath.load(top + 2 * tx, as: SIMD16<Float>.self)
+                        let lower = VectorMath.load(bottom + 2 * tx, as: SIMD16<Float>.self)
                         // Row k of A·dy is (p, q) over the block's two columns; row k of A·dy·Aᵀ is (p, p + q, p − q, −q).
                         @inline(__always) func row(_ k: Int, _ p: V8, _ q: V8) {
                             let target = out + 4 * k * xiStride + tx
@@ -367,4 +373,3 @@ struct Conv2DWinograd {
         }
     }
 }
-
