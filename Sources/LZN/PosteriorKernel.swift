@@ -180,15 +180,18 @@ final class PosteriorKernel<P: FlowScalar> {
                     xGradient[base + k] += space.output[row * d + k].doubleValue - coefficient * x[base + k]
                 }
             }
-            // The tile's Wᵀ X + Πᵀ G (one product over the stacked rows) and Σ_b W_bj, added to the
-            // worker's float64 totals: the sum over tiles is then the same at any thread count.
+            // The tile's Wᵀ X + Πᵀ G (one product over the stacked rows), summed over the worker's dense
+            // tiles in P (GEMMs with β = 1 after the first), and Σ_b W_bj.
             P.gemm(transposeA: true, transposeB: false, m: n, n: d, k: meanGradient != nil ? 2 * r : r, alpha: 1,
-                   a: scores, lda: n, b: queries, ldb: d, beta: 0, c: space.tileAnchorGradient, ldc: d)
-            for i in 0..<(n * d) { space.anchorGradient[i] += space.tileAnchorGradient[i].doubleValue }
+                   a: scores, lda: n, b: queries, ldb: d, beta: space.hasDenseAnchorGradient ? 1 : 0,
+                   c: space.denseAnchorGradient, ldc: d)
+            space.hasDenseAnchorGradient = true
             PosteriorRows.addColumnSums(scores, rows: r, count: n, into: space.columnTotals)
         }
-        // g_A += Σ_workers (Wᵀ X + Πᵀ G) − c (Σ_b W_bj) a_j, the workers' shares added in order.
+        // g_A += Σ_workers (Wᵀ X + Πᵀ G) − c (Σ_b W_bj) a_j, the workers' shares (sparse in float64, dense
+        // in P) added in order.
         let anchorValues = anchors
+        let denseSpaces = spaces.filter(\.hasDenseAnchorGradient)
         Parallel.ranges(n, grain: 64) { anchorRows in
             for j in anchorRows {
                 var columnTotal = 0.0
@@ -198,6 +201,7 @@ final class PosteriorKernel<P: FlowScalar> {
                     let i = j * d + k
                     var sum = 0.0
                     for space in spaces { sum += space.anchorGradient[i] }
+                    for space in denseSpaces { sum += space.denseAnchorGradient[i].doubleValue }
                     anchorGradient[i] += sum - coefficient * anchorValues[i].doubleValue
                 }
             }
@@ -326,14 +330,17 @@ final class PosteriorKernel<P: FlowScalar> {
     }
 
     /// One worker's scratch: a tile's 2R×N score/upstream pair and 2R×D query/gradient stack, its
-    /// R×D product output, the sparse form of its posterior, one tile's anchor-gradient product
-    /// (N×D), and the worker's float64 share of the anchor gradient and of the column sums of W.
+    /// R×D product output, the sparse form of its posterior, the sum of its dense tiles' anchor-gradient
+    /// products in one evaluation (N×D in P), and its float64 share of the sparse tiles' anchor gradient
+    /// and of the column sums of W.
     final class Workspace {
         let pair: UnsafeMutablePointer<P>
         let stacked: UnsafeMutablePointer<P>
         let output: UnsafeMutablePointer<P>
         let rowTotals: UnsafeMutablePointer<Double>
-        let tileAnchorGradient: UnsafeMutablePointer<P>
+        let denseAnchorGradient: UnsafeMutablePointer<P>
+        /// Whether `denseAnchorGradient` holds this evaluation's products (false: none yet, contents stale).
+        var hasDenseAnchorGradient = false
         let anchorGradient: UnsafeMutablePointer<Double>
         let columnTotals: UnsafeMutablePointer<Double>
         /// The nonzeros of a sparse tile's posterior, row by row (`rowStarts` has R + 1 entries).
@@ -350,7 +357,7 @@ final class PosteriorKernel<P: FlowScalar> {
             stacked = .allocate(capacity: 2 * tileRows * dimension)
             output = .allocate(capacity: tileRows * dimension)
             rowTotals = .allocate(capacity: tileRows)
-            tileAnchorGradient = .allocate(capacity: count * dimension)
+            denseAnchorGradient = .allocate(capacity: count * dimension)
             anchorGradient = .allocate(capacity: count * dimension)
             columnTotals = .allocate(capacity: count)
             sparseCapacity = PosteriorKernel.sparseCapacity(tileRows: tileRows, count: count)
@@ -360,7 +367,7 @@ final class PosteriorKernel<P: FlowScalar> {
         }
 
         deinit {
-            for pointer in [pair, stacked, output, tileAnchorGradient, sparseValues] { pointer.deallocate() }
+            for pointer in [pair, stacked, output, denseAnchorGradient, sparseValues] { pointer.deallocate() }
             anchorGradient.deallocate()
             rowTotals.deallocate()
             columnTotals.deallocate()
@@ -389,6 +396,7 @@ final class PosteriorKernel<P: FlowScalar> {
         }
 
         func resetAnchorGradient() {
+            hasDenseAnchorGradient = false
             anchorGradient.initialize(repeating: 0, count: anchorCount * dimension)
             columnTotals.initialize(repeating: 0, count: anchorCount)
         }

@@ -52,6 +52,9 @@ struct CommonOptions: ParsableArguments {
     @Option(help: "3x3 convolutions by Winograd's algorithm: on, off, or auto (the build's choice: on without AVX-512)")
     var winograd = "auto"
 
+    @Option(help: "the output tile side m of Winograd's F(m×m, 3×3) forward: 4 or 2")
+    var winogradTile = 4
+
     func apply() throws {
         guard threads >= 0, repeats >= 1 else { throw ValidationError("--threads must be ≥ 0 and --repeats ≥ 1") }
         if threads > 0 { Parallel.threads = threads }
@@ -60,6 +63,8 @@ struct CommonOptions: ParsableArguments {
         case "on", "off": Conv2DKernels.usesWinograd = winograd == "on"
         default: throw ValidationError("--winograd must be on, off or auto, not '\(winograd)'")
         }
+        guard winogradTile == 2 || winogradTile == 4 else { throw ValidationError("--winograd-tile must be 2 or 4") }
+        Conv2DKernels.winogradTile = winogradTile
     }
 }
 

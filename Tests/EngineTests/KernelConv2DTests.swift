@@ -183,6 +183,33 @@ final class KernelConv2DTests: XCTestCase {
         }
     }
 
+    /// Runs `body` with F(4×4, 3×3) forwards and input gradients at every shape Winograd handles.
+    private func withF4Everywhere(_ body: () -> Void) {
+        let saved = (Conv2DKernels.winogradTile, Conv2DKernels.shortestF4TileRow)
+        (Conv2DKernels.winogradTile, Conv2DKernels.shortestF4TileRow) = (4, 1)
+        defer { (Conv2DKernels.winogradTile, Conv2DKernels.shortestF4TileRow) = saved }
+        withWinograd(body)
+    }
+
+    func testWinogradF4AtEveryShape() {
+        // 28×28 takes F(4×4) by default; here every width does: 14 and 7 (a last tile with 2 and 3 columns
+        // outside), sides that differ and are not multiples of 4, one pixel wide, a register tile's tail.
+        XCTAssertEqual(Conv2DKernels.forwardTile(Conv2DGeometry(batch: 1, inChannels: 16, height: 28, width: 28,
+                                                                outChannels: 16, kernelHeight: 3, kernelWidth: 3,
+                                                                stride: 1, padding: 1)), 4)
+        withF4Everywhere {
+            for (c, h, w, o) in [(16, 28, 28, 19), (16, 14, 14, 19), (16, 7, 7, 19), (16, 9, 11, 16), (17, 3, 1, 24),
+                                 (128, 7, 7, 16), (24, 6, 10, 40), (16, 13, 30, 17)] {
+                let g = Conv2DGeometry(batch: 3, inChannels: c, height: h, width: w, outChannels: o,
+                                       kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1)
+                XCTAssertEqual(Conv2DKernels.forwardTile(g), 4)
+                check(g)
+            }
+            nothingLeaks(Conv2DGeometry(batch: 5, inChannels: 16, height: 7, width: 7, outChannels: 20,
+                                        kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1))
+        }
+    }
+
     func testWinogradTilesOfOtherShapes() {
         // Odd and even sides that differ, a one-pixel-wide image, and 128 input channels (one register tile of
         // tiles per chunk); the input gradient goes through the transposed kernel with 16 or more outputs too.

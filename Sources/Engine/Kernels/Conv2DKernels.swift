@@ -18,11 +18,26 @@ public enum Conv2DKernels {
     nonisolated(unsafe) public static var usesWinograd = true
     #endif
 
+    /// The largest output tile side m of Winograd's F(m×m, 3×3): 4 or 2.
+    /// F(4×4) needs 2.25 products per output and channel pair where F(2×2) needs 4, so it is used where its
+    /// tile rows have 7 tiles or more (28×28 here: 15–20% faster than F(2×2)). At 14×14 and 7×7 its few chunks
+    /// of tiles left the cores waiting, and it ran 10–25% slower (also with images laid side by side to
+    /// fill its vectors; docs/PERFORMANCE.md). Weight gradients take the same tile.
+    nonisolated(unsafe) public static var winogradTile = 4
+
+    /// F(4×4) tile rows shorter than this run F(2×2) instead (tests set 1 to check F(4×4) at every shape).
+    nonisolated(unsafe) static var shortestF4TileRow = 7
+
+    /// The output tile side for Winograd's forward and weight gradient of `g` (see `winogradTile`).
+    static func forwardTile(_ g: Conv2DGeometry) -> Int {
+        winogradTile == 4 && (g.width + 3) / 4 >= shortestF4TileRow ? 4 : 2
+    }
+
     /// Writes `output` (`geometry.outputCount` floats); `bias` has `outChannels` floats when given.
     public static func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                                output: UnsafeMutablePointer<Float>, geometry g: Conv2DGeometry) {
         if usesWinograd && Conv2DWinograd.handles(g) {
-            Conv2DWinograd(g).forward(input: input, weight: weight, bias: bias, output: output)
+            Conv2DWinograd(g, outputTile: forwardTile(g)).forward(input: input, weight: weight, bias: bias, output: output)
             return
         }
         if !g.isPointwise && Conv2DDirect.handles(g) {
@@ -90,12 +105,13 @@ public enum Conv2DKernels {
            Conv2DWinograd.handles(direct.transposed) {
             ScratchPool.withBuffer(g.weightCount) { flipped in
                 direct.flippedTransposedWeights(weight, into: flipped)
-                Conv2DWinograd(direct.transposed).forward(input: outputGrad, weight: flipped, bias: nil, output: target)
+                let transposed = direct.transposed
+                Conv2DWinograd(transposed, outputTile: forwardTile(transposed)).forward(input: outputGrad, weight: flipped, bias: nil, output: target)
             }
             inputGrad = nil
         }
         if let target = weightGrad, usesWinograd, Conv2DWinograd.handles(g) {
-            Conv2DWinograd(g).weightGradient(input: input, outputGrad: outputGrad, into: target)
+            Conv2DWinograd(g, outputTile: forwardTile(g)).weightGradient(input: input, outputGrad: outputGrad, into: target)
             weightGrad = nil
         }
         let directInputGrad = inputGrad != nil && direct.hasDirectInputGradient
