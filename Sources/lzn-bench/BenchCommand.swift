@@ -52,7 +52,7 @@ struct CommonOptions: ParsableArguments {
     @Option(help: "3x3 convolutions by Winograd's algorithm: on, off, or auto (the build's choice: on without AVX-512)")
     var winograd = "auto"
 
-    @Option(help: "the output tile side m of Winograd's F(m×m, 3×3) forward: 4 or 2")
+    @Option(help: "the largest output tile side m of Winograd's F(m×m, 3×3): 4 (used where tile rows have 7+ tiles) or 2")
     var winogradTile = 4
 
     func apply() throws {

@@ -183,7 +183,7 @@ final class KernelConv2DTests: XCTestCase {
         }
     }
 
-    /// Runs `body` with F(4×4, 3×3) forwards and input gradients at every shape Winograd handles.
+    /// Runs `body` with F(4×4, 3×3) forwards, input and weight gradients at every shape Winograd handles.
     private func withF4Everywhere(_ body: () -> Void) {
         let saved = (Conv2DKernels.winogradTile, Conv2DKernels.shortestF4TileRow)
         (Conv2DKernels.winogradTile, Conv2DKernels.shortestF4TileRow) = (4, 1)
@@ -194,7 +194,7 @@ final class KernelConv2DTests: XCTestCase {
     func testWinogradF4AtEveryShape() {
         // 28×28 takes F(4×4) by default; here every width does: 14 and 7 (a last tile with 2 and 3 columns
         // outside), sides that differ and are not multiples of 4, one pixel wide, a register tile's tail.
-        XCTAssertEqual(Conv2DKernels.forwardTile(Conv2DGeometry(batch: 1, inChannels: 16, height: 28, width: 28,
+        XCTAssertEqual(Conv2DKernels.tileSide(for: Conv2DGeometry(batch: 1, inChannels: 16, height: 28, width: 28,
                                                                 outChannels: 16, kernelHeight: 3, kernelWidth: 3,
                                                                 stride: 1, padding: 1)), 4)
         withF4Everywhere {
@@ -202,7 +202,7 @@ final class KernelConv2DTests: XCTestCase {
                                  (128, 7, 7, 16), (24, 6, 10, 40), (16, 13, 30, 17)] {
                 let g = Conv2DGeometry(batch: 3, inChannels: c, height: h, width: w, outChannels: o,
                                        kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1)
-                XCTAssertEqual(Conv2DKernels.forwardTile(g), 4)
+                XCTAssertEqual(Conv2DKernels.tileSide(for: g), 4)
                 check(g)
             }
             nothingLeaks(Conv2DGeometry(batch: 5, inChannels: 16, height: 7, width: 7, outChannels: 20,

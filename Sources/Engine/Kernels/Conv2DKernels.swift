@@ -28,8 +28,9 @@ public enum Conv2DKernels {
     /// F(4×4) tile rows shorter than this run F(2×2) instead (tests set 1 to check F(4×4) at every shape).
     nonisolated(unsafe) static var shortestF4TileRow = 7
 
-    /// The output tile side for Winograd's forward and weight gradient of `g` (see `winogradTile`).
-    static func forwardTile(_ g: Conv2DGeometry) -> Int {
+    /// Winograd's output tile side for `g`'s forward and weight gradient, and for the input gradient when `g` is
+    /// its transposed convolution (see `winogradTile`).
+    static func tileSide(for g: Conv2DGeometry) -> Int {
         winogradTile == 4 && (g.width + 3) / 4 >= shortestF4TileRow ? 4 : 2
     }
 
@@ -37,7 +38,7 @@ public enum Conv2DKernels {
     public static func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                                output: UnsafeMutablePointer<Float>, geometry g: Conv2DGeometry) {
         if usesWinograd && Conv2DWinograd.handles(g) {
-            Conv2DWinograd(g, outputTile: forwardTile(g)).forward(input: input, weight: weight, bias: bias, output: output)
+            Conv2DWinograd(g, outputTile: tileSide(for: g)).forward(input: input, weight: weight, bias: bias, output: output)
             return
         }
         if !g.isPointwise && Conv2DDirect.handles(g) {
@@ -106,12 +107,12 @@ public enum Conv2DKernels {
             ScratchPool.withBuffer(g.weightCount) { flipped in
                 direct.flippedTransposedWeights(weight, into: flipped)
                 let transposed = direct.transposed
-                Conv2DWinograd(transposed, outputTile: forwardTile(transposed)).forward(input: outputGrad, weight: flipped, bias: nil, output: target)
+                Conv2DWinograd(transposed, outputTile: tileSide(for: transposed)).forward(input: outputGrad, weight: flipped, bias: nil, output: target)
             }
             inputGrad = nil
         }
         if let target = weightGrad, usesWinograd, Conv2DWinograd.handles(g) {
-            Conv2DWinograd(g, outputTile: forwardTile(g)).weightGradient(input: input, outputGrad: outputGrad, into: target)
+            Conv2DWinograd(g, outputTile: tileSide(for: g)).weightGradient(input: input, outputGrad: outputGrad, into: target)
             weightGrad = nil
         }
         let directInputGrad = inputGrad != nil && direct.hasDirectInputGradient

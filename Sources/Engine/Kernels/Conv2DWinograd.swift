@@ -96,10 +96,10 @@ struct Conv2DWinograd {
     }
 
     /// weightGrad[o, c] = Gᵀ·[Σ over images and tiles (A·dy[o]·Aᵀ) ⊙ (Bᵀ·d[c]·B)]·G, with dy the output
-    /// gradient's 2×2 block at the tile (zero past the image's edge): the adjoint of `forward` in the weights.
-    /// The 16 sums over tiles are GEMMs [O × tiles]·[tiles × C], 16 multiplications per tile and channel pair
-    /// where the direct kernel's correlation needs 36. Each worker sums a fixed share of the chunks and the
-    /// shares are added in order, so the result does not depend on the schedule.
+    /// gradient's m×m block at the tile (zero past the image's edge): the adjoint of `forward` in the weights.
+    /// The (m+2)² sums over tiles are GEMMs [O × tiles]·[tiles × C], (m+2)² multiplications per tile and channel
+    /// pair where the direct kernel's correlation needs 9m². Each worker sums a fixed share of the chunks and
+    /// the shares are added in order, so the result does not depend on the schedule.
     func weightGradient(input: UnsafePointer<Float>, outputGrad: UnsafePointer<Float>,
                         into weightGrad: UnsafeMutablePointer<Float>) {
         let (C, O, points) = (g.inChannels, g.outChannels, pointCount)
@@ -199,59 +199,48 @@ struct Conv2DWinograd {
     /// slack at the end of each row of `transformed`.
     private func transformInput(_ input: UnsafePointer<Float>, tiles: Range<Int>, into transformed: UnsafeMutablePointer<Float>) {
         typealias V8 = SIMD8<Float>
-        let (C, H, W, stride) = (g.inChannels, g.height, g.width, rowStride)
-        let plane = H * W, halves = roundedUp(tilesWide + 8, to: 8), paddedRows = 2 * tilesHigh + 2
+        let stride = rowStride, halves = roundedUp(tilesWide + 8, to: 8), paddedRows = 2 * tilesHigh + 2
         // evens[p][q] = padded row p (input row p − 1) at padded column 2q (input column 2q − 1), odds[p][q] at
-        // 2q + 1; zeros outside the image. Split from the lines of `copyPaddedRows` with vector shuffles.
+        // 2q + 1; zeros outside the image. Split from the lines of `forEachInputTileRow` with vector shuffles.
         let lineLength = 2 * halves + 16
         withUnsafeTemporaryAllocation(of: Float.self, capacity: (2 * halves + lineLength) * paddedRows) { buffer in
             let evens = buffer.baseAddress!, odds = evens + paddedRows * halves, lines = odds + paddedRows * halves
-            // Columns outside 1…W of every line stay zero.
-            lines.initialize(repeating: 0, count: lineLength * paddedRows)
-            for c in 0..<C {
-                var prepared = (image: -1, rows: 0..<0)
-                forEachTileRow(tiles) { image, ty, columns, local in
-                    if prepared.image != image || !prepared.rows.contains(2 * ty + 3) {
-                        let channel = input + (image * C + c) * plane
-                        let rows = copyPaddedRows(of: channel, image: image, ty: ty, tiles: tiles, into: lines, lineLength: lineLength) { p, line in
-                            let (e, o) = (evens + p * halves, odds + p * halves)
-                            guard let line else {
-                                e.update(repeating: 0, count: halves)
-                                o.update(repeating: 0, count: halves)
-                                return
-                            }
-                            for q in Swift.stride(from: 0, to: halves, by: 8) {
-                                let pairs = VectorMath.load(line + 2 * q, as: SIMD16<Float>.self)
-                                VectorMath.store(pairs.evenHalf, e + q)
-                                VectorMath.store(pairs.oddHalf, o + q)
-                            }
-                        }
-                        prepared = (image, rows)
+            forEachInputTileRow(input, tiles: tiles, lines: lines, lineLength: lineLength) { p, line in
+                let (e, o) = (evens + p * halves, odds + p * halves)
+                guard let line else {
+                    e.update(repeating: 0, count: halves)
+                    o.update(repeating: 0, count: halves)
+                    return
+                }
+                for q in Swift.stride(from: 0, to: halves, by: 8) {
+                    let pairs = VectorMath.load(line + 2 * q, as: SIMD16<Float>.self)
+                    VectorMath.store(pairs.evenHalf, e + q)
+                    VectorMath.store(pairs.oddHalf, o + q)
+                }
+            } body: { c, image, ty, columns, local in
+                let (evens, odds) = (evens + 2 * ty * halves, odds + 2 * ty * halves)
+                let out = transformed + c * stride + local - columns.lowerBound
+                let xiStride = inputXiStride
+                for tx in Swift.stride(from: columns.lowerBound, to: columns.upperBound, by: 8) {
+                    // Bᵀ·d on the rows, for columns 2tx (e), 2tx+1 (o), 2tx+2 (e1), 2tx+3 (o1).
+                    @inline(__always) func rows(_ base: UnsafePointer<Float>, _ shift: Int) -> (V8, V8, V8, V8) {
+                        let (d0, d1, d2, d3): (V8, V8, V8, V8) = (VectorMath.load(base + tx + shift), VectorMath.load(base + halves + tx + shift),
+                                                VectorMath.load(base + 2 * halves + tx + shift), VectorMath.load(base + 3 * halves + tx + shift))
+                        return (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
                     }
-                    let (evens, odds) = (evens + 2 * ty * halves, odds + 2 * ty * halves)
-                    let out = transformed + c * stride + local - columns.lowerBound
-                    let xiStride = inputXiStride
-                    for tx in Swift.stride(from: columns.lowerBound, to: columns.upperBound, by: 8) {
-                        // Bᵀ·d on the rows, for columns 2tx (e), 2tx+1 (o), 2tx+2 (e1), 2tx+3 (o1).
-                        @inline(__always) func rows(_ base: UnsafePointer<Float>, _ shift: Int) -> (V8, V8, V8, V8) {
-                            let (d0, d1, d2, d3): (V8, V8, V8, V8) = (VectorMath.load(base + tx + shift), VectorMath.load(base + halves + tx + shift),
-                                                    VectorMath.load(base + 2 * halves + tx + shift), VectorMath.load(base + 3 * halves + tx + shift))
-                            return (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
-                        }
-                        let (e, o, e1, o1) = (rows(evens, 0), rows(odds, 0), rows(evens, 1), rows(odds, 1))
-                        // ·B on the columns, row k of the transformed patch.
-                        @inline(__always) func columns(_ k: Int, _ e: V8, _ o: V8, _ e1: V8, _ o1: V8) {
-                            let target = out + 4 * k * xiStride + tx
-                            VectorMath.store(e - e1, target)
-                            VectorMath.store(o + e1, target + xiStride)
-                            VectorMath.store(e1 - o, target + 2 * xiStride)
-                            VectorMath.store(o - o1, target + 3 * xiStride)
-                        }
-                        columns(0, e.0, o.0, e1.0, o1.0)
-                        columns(1, e.1, o.1, e1.1, o1.1)
-                        columns(2, e.2, o.2, e1.2, o1.2)
-                        columns(3, e.3, o.3, e1.3, o1.3)
+                    let (e, o, e1, o1) = (rows(evens, 0), rows(odds, 0), rows(evens, 1), rows(odds, 1))
+                    // ·B on the columns, row k of the transformed patch.
+                    @inline(__always) func columns(_ k: Int, _ e: V8, _ o: V8, _ e1: V8, _ o1: V8) {
+                        let target = out + 4 * k * xiStride + tx
+                        VectorMath.store(e - e1, target)
+                        VectorMath.store(o + e1, target + xiStride)
+                        VectorMath.store(e1 - o, target + 2 * xiStride)
+                        VectorMath.store(o - o1, target + 3 * xiStride)
                     }
+                    columns(0, e.0, o.0, e1.0, o1.0)
+                    columns(1, e.1, o.1, e1.1, o1.1)
+                    columns(2, e.2, o.2, e1.2, o1.2)
+                    columns(3, e.3, o.3, e1.3, o1.3)
                 }
             }
         }
@@ -335,21 +324,35 @@ struct Conv2DWinograd {
         }
     }
 
-    /// Copies the padded rows that the chunk's tile rows of `image` read, from tile row `ty` on (padded row p is
-    /// input row p − 1), into zero-padded lines (`lines + p·lineLength`, column 1 = input column 0), then hands
-    /// each to `split` (nil for rows outside the image) and returns them. Every row is copied before any is split:
-    /// a vector load of floats just stored by narrower stores stalls (store forwarding fails).
+    /// For each input channel c and each tile row of the chunk: makes sure the padded rows the tile row reads
+    /// (padded row p is input row p − 1) have been handed to `split`, then runs `body(c, image, ty, columns,
+    /// local)` as `forEachTileRow` does. At a channel's first tile row in an image, the rows of all its tile
+    /// rows in the chunk are copied into zero-padded lines (`lines + p·lineLength`, column 1 = input column 0;
+    /// `lines` holds (m·tilesHigh + 2)·lineLength floats) and then each goes to `split(p, line)`, nil for rows
+    /// outside the image. Every row is copied before any is split: a vector load of floats just stored by
+    /// narrower stores stalls (store forwarding fails).
     @inline(__always)
-    private func copyPaddedRows(of channel: UnsafePointer<Float>, image: Int, ty: Int, tiles: Range<Int>,
-                                into lines: UnsafeMutablePointer<Float>, lineLength: Int,
-                                split: (_ row: Int, _ line: UnsafePointer<Float>?) -> Void) -> Range<Int> {
-        let (H, W, m) = (g.height, g.width, outputTile)
-        let lastTileRow = min(tilesHigh - 1, ty + (tiles.upperBound - 1 - (image * tilesHigh + ty) * tilesWide) / tilesWide)
-        let rows = (m * ty)..<(m * lastTileRow + m + 2)
-        let imageRows = max(1, rows.lowerBound)..<min(H + 1, rows.upperBound)
-        for p in imageRows { copyRow(from: channel + (p - 1) * W, to: lines + p * lineLength + 1, count: W) }
-        for p in rows { split(p, imageRows.contains(p) ? UnsafePointer(lines + p * lineLength) : nil) }
-        return rows
+    private func forEachInputTileRow(_ input: UnsafePointer<Float>, tiles: Range<Int>, lines: UnsafeMutablePointer<Float>,
+                                     lineLength: Int, split: (_ row: Int, _ line: UnsafePointer<Float>?) -> Void,
+                                     body: (_ c: Int, _ image: Int, _ ty: Int, _ columns: Range<Int>, _ local: Int) -> Void) {
+        let (C, H, W, m) = (g.inChannels, g.height, g.width, outputTile)
+        // Columns outside 1…W of every line stay zero.
+        lines.initialize(repeating: 0, count: lineLength * (m * tilesHigh + 2))
+        for c in 0..<C {
+            var prepared = (image: -1, rows: 0..<0)
+            forEachTileRow(tiles) { image, ty, columns, local in
+                if prepared.image != image || !prepared.rows.contains(m * ty + m + 1) {
+                    let lastTileRow = min(tilesHigh - 1, ty + (tiles.upperBound - 1 - (image * tilesHigh + ty) * tilesWide) / tilesWide)
+                    let rows = (m * ty)..<(m * lastTileRow + m + 2)
+                    let imageRows = max(1, rows.lowerBound)..<min(H + 1, rows.upperBound)
+                    let channel = input + (image * C + c) * H * W
+                    for p in imageRows { copyRow(from: channel + (p - 1) * W, to: lines + p * lineLength + 1, count: W) }
+                    for p in rows { split(p, imageRows.contains(p) ? UnsafePointer(lines + p * lineLength) : nil) }
+                    prepared = (image, rows)
+                }
+                body(c, image, ty, columns, local)
+            }
+        }
     }
 
     /// phases[k·phaseStride + q] = line[4q + k] for k < 4, q < count (a multiple of 8), by vector shuffles.
@@ -393,50 +396,40 @@ struct Conv2DWinograd {
     /// over their columns into `transformed`; runs write up to 7 positions past their end, as in `transformInput`.
     private func transformInputF4(_ input: UnsafePointer<Float>, tiles: Range<Int>, into transformed: UnsafeMutablePointer<Float>) {
         typealias V8 = SIMD8<Float>
-        let (C, H, W, stride, xiStride) = (g.inChannels, g.height, g.width, rowStride, inputXiStride)
-        let plane = H * W, quarters = roundedUp(tilesWide + 9, to: 8), paddedRows = 4 * tilesHigh + 2
+        let (stride, xiStride) = (rowStride, inputXiStride)
+        let quarters = roundedUp(tilesWide + 9, to: 8), paddedRows = 4 * tilesHigh + 2
         // Phase k of padded row p (input row p − 1) at phases + k·phaseStride + p·quarters; its entry q is padded
         // column 4q + k (input column 4q + k − 1).
         let phaseStride = paddedRows * quarters, lineLength = 4 * quarters + 32
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * phaseStride + lineLength * paddedRows + 36 * 8) { buffer in
             let phases = buffer.baseAddress!, lines = phases + 4 * phaseStride, rows = lines + lineLength * paddedRows
-            // Columns outside 1…W of every line stay zero.
-            lines.initialize(repeating: 0, count: lineLength * paddedRows)
-            for c in 0..<C {
-                var prepared = (image: -1, rows: 0..<0)
-                forEachTileRow(tiles) { image, ty, columns, local in
-                    if prepared.image != image || !prepared.rows.contains(4 * ty + 5) {
-                        let channel = input + (image * C + c) * plane
-                        let rows = copyPaddedRows(of: channel, image: image, ty: ty, tiles: tiles, into: lines, lineLength: lineLength) { p, line in
-                            let target = phases + p * quarters
-                            guard let line else {
-                                for k in 0..<4 { (target + k * phaseStride).update(repeating: 0, count: quarters) }
-                                return
-                            }
-                            Self.splitPhases(line, into: target, phaseStride: phaseStride, count: quarters)
-                        }
-                        prepared = (image, rows)
+            forEachInputTileRow(input, tiles: tiles, lines: lines, lineLength: lineLength) { p, line in
+                let target = phases + p * quarters
+                guard let line else {
+                    for k in 0..<4 { (target + k * phaseStride).update(repeating: 0, count: quarters) }
+                    return
+                }
+                Self.splitPhases(line, into: target, phaseStride: phaseStride, count: quarters)
+            } body: { c, image, ty, columns, local in
+                let top = phases + 4 * ty * quarters
+                let out = transformed + c * stride + local - columns.lowerBound
+                for tx in Swift.stride(from: columns.lowerBound, to: columns.upperBound, by: 8) {
+                    for i in 0..<6 {
+                        let d = top + i * quarters + tx
+                        let r = Self.inputRowsF4(VectorMath.load(d), VectorMath.load(d + phaseStride),
+                                                 VectorMath.load(d + 2 * phaseStride), VectorMath.load(d + 3 * phaseStride),
+                                                 VectorMath.load(d + 1), VectorMath.load(d + phaseStride + 1))
+                        let row = rows + 48 * i
+                        VectorMath.store(r.0, row); VectorMath.store(r.1, row + 8); VectorMath.store(r.2, row + 16)
+                        VectorMath.store(r.3, row + 24); VectorMath.store(r.4, row + 32); VectorMath.store(r.5, row + 40)
                     }
-                    let top = phases + 4 * ty * quarters
-                    let out = transformed + c * stride + local - columns.lowerBound
-                    for tx in Swift.stride(from: columns.lowerBound, to: columns.upperBound, by: 8) {
-                        for i in 0..<6 {
-                            let d = top + i * quarters + tx
-                            let r = Self.inputRowsF4(VectorMath.load(d), VectorMath.load(d + phaseStride),
-                                                     VectorMath.load(d + 2 * phaseStride), VectorMath.load(d + 3 * phaseStride),
-                                                     VectorMath.load(d + 1), VectorMath.load(d + phaseStride + 1))
-                            let row = rows + 48 * i
-                            VectorMath.store(r.0, row); VectorMath.store(r.1, row + 8); VectorMath.store(r.2, row + 16)
-                            VectorMath.store(r.3, row + 24); VectorMath.store(r.4, row + 32); VectorMath.store(r.5, row + 40)
-                        }
-                        for l in 0..<6 {
-                            @inline(__always) func at(_ i: Int) -> V8 { VectorMath.load(rows + 48 * i + 8 * l) }
-                            let r = Self.inputRowsF4(at(0), at(1), at(2), at(3), at(4), at(5))
-                            let target = out + l * xiStride + tx
-                            VectorMath.store(r.0, target); VectorMath.store(r.1, target + 6 * xiStride)
-                            VectorMath.store(r.2, target + 12 * xiStride); VectorMath.store(r.3, target + 18 * xiStride)
-                            VectorMath.store(r.4, target + 24 * xiStride); VectorMath.store(r.5, target + 30 * xiStride)
-                        }
+                    for l in 0..<6 {
+                        @inline(__always) func at(_ i: Int) -> V8 { VectorMath.load(rows + 48 * i + 8 * l) }
+                        let r = Self.inputRowsF4(at(0), at(1), at(2), at(3), at(4), at(5))
+                        let target = out + l * xiStride + tx
+                        VectorMath.store(r.0, target); VectorMath.store(r.1, target + 6 * xiStride)
+                        VectorMath.store(r.2, target + 12 * xiStride); VectorMath.store(r.3, target + 18 * xiStride)
+                        VectorMath.store(r.4, target + 24 * xiStride); VectorMath.store(r.5, target + 30 * xiStride)
                     }
                 }
             }
