@@ -18,7 +18,7 @@ final class PosteriorKernelTests: XCTestCase {
         var gx = [Double](repeating: 0, count: x.count)
         var ga = [Double](repeating: 0, count: kernel.count * kernel.dimension)
         x.withUnsafeBufferPointer { xb in
-            mean.withUnsafeMutableBufferPointer { mb in
+            _ = mean.withUnsafeMutableBufferPointer { mb in
                 kernel.evaluate(x: xb.baseAddress!, t: t, mean: mb.baseAddress!, recording: false, keptAs: kept ? 0 : nil)
             }
             afterForward(kernel)
