@@ -134,7 +134,7 @@ public struct AssignmentLoss<T: FlowScalar> {
         let selected = reverse.selectedProbabilities!
         maximum = CutoffMaximum(selected, cutoff: cutoff)
         maxProbabilities = maximum.values
-        loss = T(-maximum.values.reduce(0.0) { $0 + Foundation.log($1.doubleValue) } / Double(b))
+        loss = T(-maximum.values.reduce(0.0) { $0 + FlooredLog.value($1.doubleValue) } / Double(b))
         probabilityLoss = T(-maximum.values.reduce(0.0) { $0 + $1.doubleValue } / Double(b))
         assignmentAccuracy = T((0..<b).reduce(0.0) { $0 + selected[steps - 1, $1].doubleValue } / Double(b))
         var error = 0.0
@@ -156,15 +156,26 @@ public struct AssignmentLoss<T: FlowScalar> {
         let b = maximum.values.count
         let scale = -lossGradient.doubleValue / Double(b)
         return try reverse.gradients(finalGradient: nil, probabilityGradients: sparseGradient(
-            maximum, columns: Array(0..<b), evaluations: reverse.times.count) { row in scale / maximum.values[row].doubleValue })
+            maximum, columns: Array(0..<b), evaluations: reverse.times.count) { row in scale * FlooredLog.derivative(maximum.values[row].doubleValue) })
     }
 }
 
 extension LabelLossForm {
     /// The per-sample score whose negated mean is the loss.
-    func score(_ q: Double) -> Double { self == .prob ? q : Foundation.log(q) }
+    func score(_ q: Double) -> Double { self == .prob ? q : FlooredLog.value(q) }
     /// d score / d q.
-    func derivative(_ q: Double) -> Double { self == .prob ? 1 : 1 / q }
+    func derivative(_ q: Double) -> Double { self == .prob ? 1 : FlooredLog.derivative(q) }
+}
+
+/// log q for the −log q losses, with q floored at the smallest normal float. The posterior drops
+/// terms far below its row maximum to exactly 0 (`PosteriorRows.flushBound`), so a sample whose
+/// true anchor is far from the flow at every kept step has q = 0; it scores log(floor) ≈ −87.3
+/// instead of −∞ (which would make the whole batch's step non-finite) and passes no gradient, as
+/// under the `prob` form where such a sample's gradient vanishes too. Above the floor: exact.
+enum FlooredLog {
+    static let floor = Double(Float.leastNormalMagnitude)
+    static func value(_ q: Double) -> Double { Foundation.log(Swift.max(q, floor)) }
+    static func derivative(_ q: Double) -> Double { q >= floor ? 1 / q : 0 }
 }
 
 /// One entry per sample, at the step attaining its maximum: d loss / d π_{k*_b}[b, column_b].

@@ -116,7 +116,12 @@ public enum TrainStage {
             }
             let done = trainer.iteration + 1
             let logNow = done % config.metricsEvery == 0 || done == config.iterations
-            let report = try trainer.step(diagnostics: logNow)
+            let report: StepReport
+            do {
+                report = try trainer.step(diagnostics: logNow)
+            } catch let error as TrainingError {
+                throw context?.fail(error.description) ?? error
+            }
             guard let context else { continue }
             // The window lives in the trainer, so a resume state carries the iterations since the last record.
             trainer.metricWindow.add(report, batch: config.batch)

@@ -45,6 +45,11 @@ public final class Trainer {
     public private(set) var schedulerSteps = 0
     /// Iterations skipped because the loss or the gradient norm was not finite.
     public private(set) var skippedSteps = 0
+    /// Skipped iterations since the last applied step.
+    public private(set) var skippedInARow = 0
+    /// A skipped step is a rare event (§3.1); this many in a row means the weights or the loss have
+    /// gone non-finite for good, and training stops with an error rather than commit untrained weights.
+    public static let divergenceLimit = 100
     /// Seconds spent in training steps so far, across resumes (the time a report puts beside a score).
     public private(set) var trainingSeconds = 0.0
     /// The stage's training metrics since its last record (kept here so a resume state carries them).
@@ -135,15 +140,15 @@ public final class Trainer {
             // The flows run on the same gathered anchors on every rank, so all ranks throw together.
             output = try objective.loss(indices: indices, randomness: randomness, diagnostics: diagnostics, shard: shard)
         } catch LatentFlowError.nonFinite {
-            skippedSteps += 1
             report.seconds = elapsed(since: start)
+            try recordSkip(report)
             return report
         }
         report.terms = output.terms
         // Ranks decide together: the whole batch's loss (the same on every rank) is finite or not.
         guard shard.isWhole ? output.loss.allFinite : output.terms["loss"]?.isFinite == true else {
-            skippedSteps += 1
             report.seconds = elapsed(since: start)
+            try recordSkip(report)
             return report
         }
         let parameters = trainableParameters
@@ -157,12 +162,21 @@ public final class Trainer {
             schedulerSteps += 1
             for part in networks.parts where !isFrozen(part) { emas[part]!.update() }
             report.applied = true
-        } else {
-            skippedSteps += 1
+            skippedInARow = 0
         }
         for parameter in parameters { parameter.zeroGrad() }
         report.seconds = elapsed(since: start)
+        if !report.applied { try recordSkip(report) }
         return report
+    }
+
+    /// Counts a skipped iteration; throws `TrainingError.diverged` at `divergenceLimit` in a row.
+    private func recordSkip(_ report: StepReport) throws {
+        skippedSteps += 1
+        skippedInARow += 1
+        if skippedInARow >= Self.divergenceLimit {
+            throw TrainingError.diverged(iteration: iteration, count: skippedInARow, terms: report.terms)
+        }
     }
 
     private func elapsed(since start: UInt64) -> Double {
@@ -199,6 +213,7 @@ public final class Trainer {
         ]
         guard resumeState, case .object(var fields) = document else { return CheckpointContents(tensors: tensors, document: document) }
         fields["training_seconds"] = .number(trainingSeconds)
+        fields["skipped_in_a_row"] = .number(Double(skippedInARow))
         fields["metric_window"] = metricWindow.json
         return CheckpointContents(tensors: tensors, document: .object(fields))
     }
@@ -226,6 +241,7 @@ public final class Trainer {
         self.schedulerSteps = schedulerSteps
         self.skippedSteps = skippedSteps
         trainingSeconds = contents.document["training_seconds"]?.doubleValue ?? 0
+        skippedInARow = contents.document["skipped_in_a_row"]?.intValue ?? 0
         metricWindow = MetricWindow(json: contents.document["metric_window"]) ?? MetricWindow()
         applyFreezing()
     }

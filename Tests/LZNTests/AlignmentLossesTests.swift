@@ -48,6 +48,29 @@ final class AlignmentLossesTests: XCTestCase {
                                            labelAnchors: ChecklistData.anchors.converted()), [0, 1, 2])
     }
 
+    /// Row 0 starts nearer the wrong one of two far-apart anchors: after the first few steps its
+    /// true anchor's probability is exactly 0, so with a late cut-off q = 0. The −log q losses
+    /// score it at the floor and pass it no gradient instead of going non-finite; row 1 (headed for
+    /// its own anchor) is scored as before.
+    func testLogLossesOfAnUnderflowedProbabilityStayFiniteAndPassNoGradient() throws {
+        let latents = FlowMatrix<Double>([[-5, 0], [5, 0]])
+        let anchors = FlowMatrix<Double>([[50, 0], [-50, 0]])
+        let floorScore = -Foundation.log(Double(Float.leastNormalMagnitude))
+        let label = try LabelLoss(latents: latents, labelAnchors: anchors, labels: [0, 0], weights: nil,
+                                  steps: 100, cutoff: 0.5, form: .logProb)
+        XCTAssertEqual(label.maxProbabilities[0], 0)
+        XCTAssertEqual(label.maxProbabilities[1], 1, accuracy: 1e-9)
+        XCTAssertEqual(label.loss, floorScore / 2, accuracy: 1e-9)
+        let labelGradients = try label.gradients()
+        XCTAssertEqual(Array(labelGradients.start.values.prefix(2)), [0, 0], "the floored row passes no gradient")
+        XCTAssertTrue((labelGradients.start.values + labelGradients.targetAnchors.values).allSatisfy(\.isFinite))
+
+        let assignment = try AssignmentLoss(latents: latents, targetAnchors: anchors, steps: 20, cutoff: 0.5)
+        XCTAssertEqual(assignment.maxProbabilities, [0, 0])
+        XCTAssertEqual(assignment.loss, floorScore, accuracy: 1e-9)
+        XCTAssertTrue(try assignment.gradients().start.values.allSatisfy(\.isFinite))
+    }
+
     func testClassWeightsAndNearestAnchorsRejectBadInput() {
         XCTAssertThrowsError(try classWeights(labels: [0, 3], classCount: 3) as [Float])
         XCTAssertThrowsError(try classWeights(labels: [], classCount: 3) as [Float])

@@ -168,6 +168,19 @@ final class TrainStageTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(compared, 5, "the first record after the resume holds the loss terms", file: file, line: line)
     }
 
+    func testDivergedTrainingFailsNamingTheStageAndCommitsNoCheckpoint() throws {
+        let diverging: [String: ParamValue] = [
+            "mode": .string("supervised"), "preset": .string("xs"), "batch": .int(16), "iterations": .int(300),
+            "encoder_lr": .float(1e37), "checkpoint_every": .int(1000), "threads": .int(1),
+        ]
+        let prepared = try prepare("diverged", params: diverging, dataset: SyntheticData.quadrants())
+        let result = try finish(prepared.store, run: prepared.run)
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.log.contains("train: training diverged: iterations 2–101 were all skipped"), result.log)
+        XCTAssertEqual(try prepared.store.artifacts(kind: .bundle), [], "no checkpoint may be written")
+        prepared.store.close()
+    }
+
     func testConditionalTrainingOnUnlabelledDataFailsBeforeTraining() throws {
         let prepared = try prepare("unlabelled", params: params, dataset: SyntheticData.quadrants(labelled: false))
         let result = try finish(prepared.store, run: prepared.run)

@@ -10,6 +10,35 @@ import XCTest
 final class TrainerTests: XCTestCase {
     override func setUp() { pinEngineThreads() }  // training results depend on the summation order
 
+    /// An absurd learning rate sends the weights to ±1e37 after one step; every later forward pass is
+    /// non-finite, so every step is skipped, and training stops at the divergence limit.
+    func testTrainingStopsWithAnErrorAfterTheDivergenceLimitOfSkippedStepsInARow() throws {
+        let data = SyntheticData.quadrants()
+        let config = SyntheticData.config(.supervised, dataset: data, iterations: 300) { $0.encoderLR = 1e37 }
+        let trainer = try Trainer(config: config, dataset: data)
+        XCTAssertTrue(try trainer.step().applied, "the first step still sees finite weights")
+        var thrown: Error?
+        while !trainer.finished && thrown == nil {
+            do { try trainer.step() } catch { thrown = error }
+        }
+        guard case .diverged(let iteration, let count, _)? = thrown as? TrainingError else {
+            return XCTFail("expected TrainingError.diverged, got \(String(describing: thrown))")
+        }
+        XCTAssertEqual(count, Trainer.divergenceLimit)
+        XCTAssertEqual(iteration, Trainer.divergenceLimit)
+        XCTAssertEqual(trainer.skippedSteps, Trainer.divergenceLimit)
+        XCTAssertTrue("\(thrown!)".contains("iterations 2–101 were all skipped"), "\(thrown!)")
+
+        // A resume state carries the streak, so a resumed run stops at the same iteration.
+        let partial = try Trainer(config: config, dataset: data)
+        for _ in 0..<50 { try partial.step() }
+        let resumed = try Trainer(config: config, dataset: data)
+        try resumed.restore(try partial.checkpoint(resumeState: true), label: "after 50")
+        XCTAssertEqual(resumed.skippedInARow, 49)
+        for _ in 50..<100 { try resumed.step() }
+        XCTAssertThrowsError(try resumed.step())
+    }
+
     func testRestoringACheckpointContinuesBitwiseLikeAnUninterruptedRun() throws {
         let data = SyntheticData.quadrants()
         let config = SyntheticData.config(.generation, dataset: data, iterations: 12) { $0.conditional = true; $0.labelSteps = 20 }
