@@ -1,25 +1,50 @@
 import StageKit
 
-/// One swept parameter of `[stages.NAME.matrix]`: `lr = [0.001, 0.01]`.
-public struct MatrixAxis: Equatable, Sendable {
-    public var key: String
-    public var values: [ParamValue]
-    public var location: SourceLocation
-}
-
-/// One swept parameter's value in one matrix member. `origin` is the written stage whose matrix
-/// declares it; stages downstream of a member carry the bindings of every member they descend from.
-public struct MatrixBinding: Hashable, Sendable {
-    public var origin: String
+/// One parameter a matrix value sets: `lr = 0.001`.
+public struct MatrixAssignment: Hashable, Sendable {
     public var key: String
     public var value: ParamValue
+
+    public var text: String { "\(key)=\(value.memberText)" }
+}
+
+/// One axis of `[stages.NAME.matrix]`: a swept parameter (`lr = [0.001, 0.01]`: each choice sets
+/// `lr`) or the variant list (`variants = [{ warmup = 300 }, { cutoff = 0.5, lr = 0.01 }]`: each
+/// choice sets the parameters of one table, so members need not form a cartesian product).
+public struct MatrixAxis: Equatable, Sendable {
+    public static let variantsKey = "variants"
+
+    /// The swept parameter, or `variants`.
+    public var key: String
+    /// What each of the axis's values sets, in the order written.
+    public var choices: [[MatrixAssignment]]
+    public var location: SourceLocation
+
+    public var isVariants: Bool { key == Self.variantsKey }
+    /// Every parameter some choice sets, in the order first written.
+    public var keys: [String] {
+        var keys: [String] = []
+        for a in choices.joined() where !keys.contains(a.key) { keys.append(a.key) }
+        return keys
+    }
+}
+
+/// One axis value in one matrix member. `origin` is the written stage whose matrix declares it;
+/// stages downstream of a member carry the bindings of every member they descend from.
+public struct MatrixBinding: Hashable, Sendable {
+    public var origin: String
+    /// The parameters it sets: one for a swept parameter, those of its table for a variant.
+    public var assignments: [MatrixAssignment]
     /// Fixed by an input that takes one member (`"train@lr=0.001.checkpoint"`): then the
     /// binding is the same for every member of the downstream stage and is not part of its name.
     public var pinned = false
-    /// (origin's file position, axis position, value position): the matrix order of members.
+    /// (origin's file position, axis position, value position): the matrix order of members, and
+    /// the binding's identity (two bindings of one axis agree when their value positions do).
     var order: [Int]
 
-    public var text: String { "\(key)=\(value.memberText)" }
+    public var text: String { assignments.map(\.text).joined(separator: ",") }
+
+    func sameAxis(_ other: MatrixBinding) -> Bool { origin == other.origin && order[1] == other.order[1] }
 }
 
 /// A stage made by expanding a matrix: `base@label`, e.g. `train_lzn@lr=0.001,batch=256`.
@@ -35,7 +60,9 @@ public struct MatrixMember: Equatable, Sendable {
 
     /// Whether `train@lr=0.001` (a member selector, any subset of the bindings) picks this member.
     func matches(_ selector: [(key: String, value: ParamValue)]) -> Bool {
-        selector.allSatisfy { pair in bindings.contains { $0.key == pair.key && $0.value.matchesSelector(pair.value) } }
+        selector.allSatisfy { pair in
+            bindings.contains { $0.assignments.contains { $0.key == pair.key && $0.value.matchesSelector(pair.value) } }
+        }
     }
 }
 
@@ -118,14 +145,14 @@ public enum MatrixExpansion {
                 member.name = info.name
                 member.member = bindings.isEmpty ? nil : info
                 for binding in bindings where binding.origin == entry.name {
-                    let axis = entry.matrix.first { $0.key == binding.key }!
-                    member.params[binding.key] = Located(value: binding.value, location: axis.location)
+                    let location = entry.matrix[binding.order[1]].location
+                    for a in binding.assignments { member.params[a.key] = Located(value: a.value, location: location) }
                 }
                 for (key, ref) in entry.inputs {
                     let upstream = MatrixName.base(ref.value.stage)
                     guard let upstreamMembers = expander.memo[upstream] else { continue }
                     // The one upstream member whose bindings this member carries.
-                    if let match = upstreamMembers.first(where: { up in up.allSatisfy { b in bindings.contains { $0.origin == b.origin && $0.key == b.key && $0.value == b.value } } }) {
+                    if let match = upstreamMembers.first(where: { up in up.allSatisfy { b in bindings.contains { $0.origin == b.origin && $0.order == b.order } } }) {
                         member.inputs[key]!.value.stage = MatrixMember(base: upstream, bindings: match).name
                     }
                 }
@@ -178,8 +205,8 @@ public enum MatrixExpansion {
             }
             for (a, axis) in entry.matrix.enumerated() {
                 sets = sets.flatMap { set in
-                    axis.values.enumerated().map { v, value in
-                        set + [MatrixBinding(origin: name, key: axis.key, value: value, order: [position[name]!, a, v])]
+                    axis.choices.enumerated().map { v, assignments in
+                        set + [MatrixBinding(origin: name, assignments: assignments, order: [position[name]!, a, v])]
                     }
                 }
             }
@@ -196,7 +223,7 @@ public enum MatrixExpansion {
                 issues.append(PipelineIssue(location, "stage '\(stage)': input '\(input)': '\(base)@\(selector)' is not a member selector (\(base)@KEY=VALUE,…)"))
                 return []
             }
-            let keys = Set(members.flatMap { $0.map(\.key) })
+            let keys = Set(members.joined().flatMap { $0.assignments.map(\.key) })
             guard !keys.isEmpty else {
                 issues.append(PipelineIssue(location, "stage '\(stage)': input '\(input)' selects a member of '\(base)', which has no matrix"))
                 return []
@@ -211,16 +238,20 @@ public enum MatrixExpansion {
                 issues.append(PipelineIssue(location, "stage '\(stage)': input '\(input)': no member of '\(base)' has \(selector) (members: \(names.joined(separator: ", ")))"))
             }
             let selected = Set(pairs.map(\.key))
-            return picked.map { $0.map { b in var b = b; if selected.contains(b.key) { b.pinned = true }; return b } }
+            return picked.map { $0.map { b in
+                var b = b
+                if b.assignments.contains(where: { selected.contains($0.key) }) { b.pinned = true }
+                return b
+            } }
         }
 
         private func orderedKeys(_ members: [[MatrixBinding]]) -> [String] {
             var keys: [String] = []
-            for b in members.first ?? [] where !keys.contains(b.key) { keys.append(b.key) }
+            for a in members.joined().flatMap(\.assignments) where !keys.contains(a.key) { keys.append(a.key) }
             return keys
         }
 
-        /// Every compatible pair (the same value wherever both carry a binding of one matrix).
+        /// Every compatible pair (the same value wherever both carry a binding of one matrix axis).
         func join(_ left: [[MatrixBinding]], _ right: [[MatrixBinding]]) -> [[MatrixBinding]] {
             var out: [[MatrixBinding]] = []
             for l in left {
@@ -228,8 +259,8 @@ public enum MatrixExpansion {
                     var merged = l
                     var compatible = true
                     for b in r {
-                        if let i = merged.firstIndex(where: { $0.origin == b.origin && $0.key == b.key }) {
-                            if merged[i].value != b.value { compatible = false; break }
+                        if let i = merged.firstIndex(where: { $0.sameAxis(b) }) {
+                            if merged[i].order != b.order { compatible = false; break }
                             merged[i].pinned = merged[i].pinned || b.pinned
                         } else {
                             merged.append(b)

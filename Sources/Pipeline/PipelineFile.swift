@@ -169,7 +169,7 @@ public struct PipelineFile {
         if executable == nil && issues.count == before {
             issues.append(PipelineIssue(at(body.line), "stage '\(name)' has no 'run = \"EXECUTABLE\"'"))
         }
-        for axis in matrix {
+        for axis in matrix where !axis.isVariants {
             if let set = params[axis.key] {
                 issues.append(PipelineIssue(axis.location, "stage '\(name)': parameter '\(axis.key)' is set both in params (line \(set.location.line ?? 0)) and in the matrix"))
             }
@@ -180,7 +180,7 @@ public struct PipelineFile {
     }
 
     /// `[stages.NAME.matrix]` (or `matrix = { … }`): each key a parameter, each value a non-empty
-    /// list of distinct values for it.
+    /// list of distinct values for it; or `variants`, a list of distinct parameter tables.
     private static func matrixAxes(_ name: String, _ node: TOMLNode, _ at: (Int?) -> SourceLocation,
                                    _ issues: inout [PipelineIssue]) -> [MatrixAxis] {
         guard case .table(let table) = node.value else {
@@ -194,29 +194,74 @@ public struct PipelineFile {
         for key in table.keys {
             let axisNode = table[key]!
             let location = at(axisNode.line)
+            let isVariants = key == MatrixAxis.variantsKey
+            let what = isVariants ? "matrix '\(key)'" : "matrix parameter '\(key)'"
             guard case .array(let items) = axisNode.value else {
-                issues.append(PipelineIssue(location, "stage '\(name)': matrix parameter '\(key)' must be a list of values, got a \(axisNode.value.typeName)"))
+                issues.append(PipelineIssue(location, "stage '\(name)': \(what) must be a list of \(isVariants ? "parameter tables" : "values"), got a \(axisNode.value.typeName)"))
                 continue
             }
             if items.isEmpty {
-                issues.append(PipelineIssue(location, "stage '\(name)': matrix parameter '\(key)' has an empty list (give at least one value)"))
+                issues.append(PipelineIssue(location, "stage '\(name)': \(what) has an empty list (give at least one \(isVariants ? "table" : "value"))"))
                 continue
             }
-            var values: [ParamValue] = []
+            var choices: [[MatrixAssignment]] = []
             for item in items {
-                guard let v = paramValue(item) else {
-                    issues.append(PipelineIssue(at(item.line), "stage '\(name)': matrix parameter '\(key)' has an unsupported value (\(item.value.typeName))"))
+                guard let choice = isVariants ? variant(name, item, at, &issues) : axisValue(name, key, item, at, &issues) else { continue }
+                if choices.contains(where: { Set($0.map(\.text)) == Set(choice.map(\.text)) }) {
+                    let twice = isVariants
+                        ? "{ \(choice.map { "\($0.key) = \($0.value.memberText)" }.joined(separator: ", ")) } twice"
+                        : "\(choice[0].value.memberText) twice (two members would be named \(name)@\(choice[0].text))"
+                    issues.append(PipelineIssue(at(item.line), "stage '\(name)': \(what) lists \(twice)"))
                     continue
                 }
-                if values.contains(where: { $0.memberText == v.memberText }) {
-                    issues.append(PipelineIssue(at(item.line), "stage '\(name)': matrix parameter '\(key)' lists \(v.memberText) twice (two members would be named \(name)@\(key)=\(v.memberText))"))
-                    continue
-                }
-                values.append(v)
+                choices.append(choice)
             }
-            axes.append(MatrixAxis(key: key, values: values, location: location))
+            axes.append(MatrixAxis(key: key, choices: choices, location: location))
+        }
+        var sweptBy: [String: String] = [:]
+        for axis in axes {
+            for key in axis.keys {
+                if let other = sweptBy[key] {
+                    issues.append(PipelineIssue(axis.location, "stage '\(name)': parameter '\(key)' is swept both by matrix '\(other)' and by matrix '\(axis.key)'"))
+                }
+                sweptBy[key] = axis.key
+            }
         }
         return axes
+    }
+
+    /// One value of a swept parameter: `0.001` in `lr = [0.001, 0.01]`.
+    private static func axisValue(_ name: String, _ key: String, _ item: TOMLNode, _ at: (Int?) -> SourceLocation,
+                                  _ issues: inout [PipelineIssue]) -> [MatrixAssignment]? {
+        guard let v = paramValue(item) else {
+            let hint = if case .table = item.value { " (parameter tables go in the matrix's '\(MatrixAxis.variantsKey)' list)" } else { "" }
+            issues.append(PipelineIssue(at(item.line), "stage '\(name)': matrix parameter '\(key)' has an unsupported value (\(item.value.typeName))\(hint)"))
+            return nil
+        }
+        return [MatrixAssignment(key: key, value: v)]
+    }
+
+    /// One variant: `{ warmup = 300, lr = 0.01 }`, the parameters it sets in the order written.
+    private static func variant(_ name: String, _ item: TOMLNode, _ at: (Int?) -> SourceLocation,
+                                _ issues: inout [PipelineIssue]) -> [MatrixAssignment]? {
+        guard case .table(let table) = item.value else {
+            issues.append(PipelineIssue(at(item.line), "stage '\(name)': matrix '\(MatrixAxis.variantsKey)' holds a \(item.value.typeName); each variant is a table of parameters, e.g. { warmup = 300 }"))
+            return nil
+        }
+        guard !table.keys.isEmpty else {
+            issues.append(PipelineIssue(at(item.line), "stage '\(name)': matrix '\(MatrixAxis.variantsKey)' has an empty variant {}; name what it keeps, e.g. { warmup = 100 }"))
+            return nil
+        }
+        var assignments: [MatrixAssignment] = []
+        for key in table.keys {
+            let node = table[key]!
+            guard let v = paramValue(node) else {
+                issues.append(PipelineIssue(at(node.line), "stage '\(name)': matrix '\(MatrixAxis.variantsKey)': parameter '\(key)' has an unsupported value (\(node.value.typeName))"))
+                return nil
+            }
+            assignments.append(MatrixAssignment(key: key, value: v))
+        }
+        return assignments
     }
 
     static func outputRef(_ text: String) -> OutputRef? {

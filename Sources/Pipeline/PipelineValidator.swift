@@ -94,7 +94,7 @@ public enum PipelineValidator {
             }
             for index in matched {
                 let entry = entries[index]
-                if let axis = file.stages.first(where: { $0.name == entry.writtenName })?.matrix.first(where: { $0.key == o.key }) {
+                if let axis = file.stages.first(where: { $0.name == entry.writtenName })?.matrix.first(where: { $0.keys.contains(o.key) }) {
                     throw PipelineError.usage("--set \(o.stage).\(o.key): '\(o.key)' is swept by the matrix of '\(entry.writtenName)' (\(axis.location)); edit the matrix instead")
                 }
                 entries[index].params[o.key] = Located(value: .string(o.text), location: SourceLocation(file: "--set \(o.stage).\(o.key)", line: nil))

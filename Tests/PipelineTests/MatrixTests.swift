@@ -114,6 +114,93 @@ final class MatrixTests: XCTestCase {
         XCTAssertEqual(gen.inputs["checkpoint"]!.stage, "train@size=20,lr=0.1")
     }
 
+    func testVariantsAddMembersThatNeedNotFormACartesianProduct() throws {
+        let text = """
+        [stages.ingest]
+        run = "lzn-ingest"
+        [stages.ingest.matrix]
+        variants = [{ size = 10 }, { format = "idx" }]
+        [stages.train]
+        run = "lzn-train"
+        inputs = { dataset = "ingest.dataset" }
+        params = { mode = "generation", lr = 0.01 }
+        [stages.train.matrix]
+        variants = [{ lr = 0.01 }, { lr = 0.1, ema = false }, { mode = "contrastive" }]
+        iterations = [100, 200]
+        [stages.gen]
+        run = "lzn-generate"
+        inputs = { checkpoint = "train.checkpoint", reference = "ingest.dataset" }
+        """
+        let p = try validate(text)
+        XCTAssertEqual(p.stages.filter { $0.member?.base == "ingest" }.map(\.name), ["ingest@size=10", "ingest@format=idx"])
+        let trains = p.stages.filter { $0.member?.base == "train" }.map(\.name)
+        XCTAssertEqual(Array(trains.prefix(6)), [
+            "train@size=10,lr=0.01,iterations=100", "train@size=10,lr=0.01,iterations=200",
+            "train@size=10,lr=0.1,ema=false,iterations=100", "train@size=10,lr=0.1,ema=false,iterations=200",
+            "train@size=10,mode=contrastive,iterations=100", "train@size=10,mode=contrastive,iterations=200"])
+        XCTAssertEqual(trains.count, 12)
+        let contrastive = p.stage("train@format=idx,mode=contrastive,iterations=200")!
+        XCTAssertEqual(contrastive.params["mode"], .string("contrastive"), "a variant overrides the stage's params")
+        XCTAssertEqual(contrastive.params["lr"], .float(0.01), "and keeps the ones it does not set")
+        XCTAssertEqual(contrastive.params["ema"], .bool(true))
+        XCTAssertEqual(p.stage("train@size=10,lr=0.1,ema=false,iterations=100")!.params["ema"], .bool(false))
+
+        // gen reads train and ingest: both descend from ingest's variants, which must agree (they
+        // share no parameter, so the variant, not a parameter's value, tells them apart).
+        let gens = p.stages.filter { $0.member?.base == "gen" }
+        XCTAssertEqual(gens.count, 12)
+        let gen = p.stage("gen@format=idx,lr=0.1,ema=false,iterations=200")!
+        XCTAssertEqual(gen.inputs["reference"]!.stage, "ingest@format=idx")
+        XCTAssertEqual(gen.inputs["checkpoint"]!.stage, "train@format=idx,lr=0.1,ema=false,iterations=200")
+        for gen in gens {
+            let reference = gen.inputs["reference"]!.stage, checkpoint = gen.inputs["checkpoint"]!.stage
+            XCTAssertTrue(checkpoint.hasPrefix("train@" + reference.dropFirst("ingest@".count) + ","), "\(gen.name): \(checkpoint) from \(reference)")
+        }
+
+        // Selectors pick the variants that bind what they name (not those that inherit it).
+        XCTAssertEqual(p.stageNames(matching: "train@lr=0.01").count, 4)
+        XCTAssertEqual(p.stageNames(matching: "train@ema=false,format=idx"),
+                       ["train@format=idx,lr=0.1,ema=false,iterations=100", "train@format=idx,lr=0.1,ema=false,iterations=200"])
+        let picked = try validate(text.replacingOccurrences(of: #"checkpoint = "train.checkpoint""#, with: #"checkpoint = "train@mode=contrastive.checkpoint""#))
+        XCTAssertEqual(picked.stages.filter { $0.member?.base == "gen" }.map(\.name), [
+            "gen@size=10,iterations=100", "gen@size=10,iterations=200",
+            "gen@format=idx,iterations=100", "gen@format=idx,iterations=200"])
+        XCTAssertThrowsError(try validate(text, ["train.lr=0.5"])) {
+            XCTAssertEqual("\($0)", "--set train.lr: 'lr' is swept by the matrix of 'train' (p.toml:10); edit the matrix instead")
+        }
+    }
+
+    func testMalformedVariantsAreReportedWithFileAndLine() {
+        func train(_ matrix: String) -> [String] {
+            issues("""
+            [stages.ingest]
+            run = "lzn-ingest"
+            [stages.train]
+            run = "lzn-train"
+            inputs = { dataset = "ingest.dataset" }
+            params = { mode = "generation" }
+            [stages.train.matrix]
+            \(matrix)
+            """)
+        }
+        XCTAssertEqual(train("variants = 3"), ["p.toml:8: stage 'train': matrix 'variants' must be a list of parameter tables, got a integer"])
+        XCTAssertEqual(train("variants = []"), ["p.toml:8: stage 'train': matrix 'variants' has an empty list (give at least one table)"])
+        XCTAssertEqual(train("variants = [{ lr = 0.1 }, 2]"), [
+            "p.toml:8: stage 'train': matrix 'variants' holds a integer; each variant is a table of parameters, e.g. { warmup = 300 }"])
+        XCTAssertEqual(train("variants = [{ lr = 0.1 }, {}]"), [
+            "p.toml:8: stage 'train': matrix 'variants' has an empty variant {}; name what it keeps, e.g. { warmup = 100 }"])
+        XCTAssertEqual(train("variants = [{ lr = 0.1, ema = false }, { ema = false, lr = 1e-1 }]"), [
+            "p.toml:8: stage 'train': matrix 'variants' lists { ema = false, lr = 0.1 } twice"])
+        XCTAssertEqual(train("variants = [{ lr = 0.1 }, { iterations = 5 }]\niterations = [1, 2]"), [
+            "p.toml:9: stage 'train': parameter 'iterations' is swept both by matrix 'variants' and by matrix 'iterations'"])
+        XCTAssertEqual(train("lr = [{ x = 1 }]"), [
+            "p.toml:8: stage 'train': matrix parameter 'lr' has an unsupported value (table) (parameter tables go in the matrix's 'variants' list)"])
+        XCTAssertEqual(train("variants = [{ lr = 0.1 }, { beta = 2 }]"), [
+            "p.toml:8: stage 'train' (lzn-train): unknown parameter 'beta' (declared: mode, lr, iterations, widths, ema)"])
+        XCTAssertEqual(train("variants = [{ lr = { a = 1 } }]"), [
+            "p.toml:8: stage 'train': matrix 'variants': parameter 'lr' has an unsupported value (table)"])
+    }
+
     func testSetOnOneMemberOrAllAndSweptKeysAreRefused() throws {
         let all = try validate(sweep, ["train.ema=false"])
         XCTAssertEqual(all.stages.filter { $0.member?.base == "train" }.map { $0.params["ema"] }, Array(repeating: .bool(false), count: 4))
