@@ -183,22 +183,24 @@ final class MatrixTests: XCTestCase {
             \(matrix)
             """)
         }
-        XCTAssertEqual(train("variants = 3"), ["p.toml:8: stage 'train': matrix 'variants' must be a list of parameter tables, got a integer"])
-        XCTAssertEqual(train("variants = []"), ["p.toml:8: stage 'train': matrix 'variants' has an empty list (give at least one table)"])
-        XCTAssertEqual(train("variants = [{ lr = 0.1 }, 2]"), [
-            "p.toml:8: stage 'train': matrix 'variants' holds a integer; each variant is a table of parameters, e.g. { warmup = 300 }"])
-        XCTAssertEqual(train("variants = [{ lr = 0.1 }, {}]"), [
-            "p.toml:8: stage 'train': matrix 'variants' has an empty variant {}; name what it keeps, e.g. { warmup = 100 }"])
-        XCTAssertEqual(train("variants = [{ lr = 0.1, ema = false }, { ema = false, lr = 1e-1 }]"), [
-            "p.toml:8: stage 'train': matrix 'variants' lists { ema = false, lr = 0.1 } twice"])
-        XCTAssertEqual(train("variants = [{ lr = 0.1 }, { iterations = 5 }]\niterations = [1, 2]"), [
-            "p.toml:9: stage 'train': parameter 'iterations' is swept both by matrix 'variants' and by matrix 'iterations'"])
-        XCTAssertEqual(train("lr = [{ x = 1 }]"), [
-            "p.toml:8: stage 'train': matrix parameter 'lr' has an unsupported value (table) (parameter tables go in the matrix's 'variants' list)"])
-        XCTAssertEqual(train("variants = [{ lr = 0.1 }, { beta = 2 }]"), [
-            "p.toml:8: stage 'train' (lzn-train): unknown parameter 'beta' (declared: mode, lr, iterations, widths, ema)"])
-        XCTAssertEqual(train("variants = [{ lr = { a = 1 } }]"), [
-            "p.toml:8: stage 'train': matrix 'variants': parameter 'lr' has an unsupported value (table)"])
+        let cases: [(matrix: String, issue: String)] = [
+            ("variants = 3", "p.toml:8: stage 'train': matrix 'variants' must be a list of parameter tables, got a integer"),
+            ("variants = []", "p.toml:8: stage 'train': matrix 'variants' has an empty list (give at least one table)"),
+            ("variants = [{ lr = 0.1 }, 2]",
+             "p.toml:8: stage 'train': matrix 'variants' holds a integer; each variant is a table of parameters, e.g. { warmup = 300 }"),
+            ("variants = [{ lr = 0.1 }, {}]",
+             "p.toml:8: stage 'train': matrix 'variants' has an empty variant {}; name what it keeps, e.g. { warmup = 100 }"),
+            ("variants = [{ lr = 0.1, ema = false }, { ema = false, lr = 1e-1 }]",
+             "p.toml:8: stage 'train': matrix 'variants' lists { ema = false, lr = 0.1 } twice"),
+            ("variants = [{ lr = 0.1 }, { iterations = 5 }]\niterations = [1, 2]",
+             "p.toml:9: stage 'train': parameter 'iterations' is swept both by matrix 'variants' and by matrix 'iterations'"),
+            ("lr = [{ x = 1 }]",
+             "p.toml:8: stage 'train': matrix parameter 'lr' has an unsupported value (table) (parameter tables go in the matrix's 'variants' list)"),
+            ("variants = [{ lr = 0.1 }, { beta = 2 }]",
+             "p.toml:8: stage 'train' (lzn-train): unknown parameter 'beta' (declared: mode, lr, iterations, widths, ema)"),
+            ("variants = [{ lr = { a = 1 } }]", "p.toml:8: stage 'train': matrix 'variants': parameter 'lr' has an unsupported value (table)"),
+        ]
+        for c in cases { XCTAssertEqual(train(c.matrix), [c.issue], c.matrix) }
     }
 
     func testSetOnOneMemberOrAllAndSweptKeysAreRefused() throws {
