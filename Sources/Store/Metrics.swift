@@ -81,25 +81,27 @@ extension Store {
         }
     }
 
-    /// The `latest_metrics` view, optionally for one pipeline.
+    /// The `latest_metrics` view, optionally for one pipeline, without the stages a pipeline's newest
+    /// run no longer declares (renamed or removed from its file).
     public func latestMetrics(pipeline: String? = nil) throws -> [LatestMetric] {
         try db.query("""
-            SELECT pipeline, stage, name, value, step, split, tag, recorded_at FROM latest_metrics
-            WHERE ?1 IS NULL OR pipeline = ?1
+            SELECT pipeline, stage, name, value, step, split, tag, recorded_at FROM latest_metrics AS l
+            WHERE (?1 IS NULL OR pipeline = ?1)
+              AND (pipeline IS NULL OR \(Store.declared(stage: "l.stage", inRun: Store.newestRun(of: "l.pipeline"))))
             """, [.optional(pipeline)]) { s in
             LatestMetric(pipeline: s.optionalText(0), stage: s.text(1), metric: metricRow(s, from: 2), recordedAt: s.text(7))
         }
     }
 
-    /// The final value of each metric as of pipeline run `run`: for each stage of its pipeline, the
-    /// newest succeeded run up to and including `run`, and of each of its metrics (per name, split and
-    /// tag) the newest value.
+    /// The final value of each metric as of pipeline run `run`: for each stage of its pipeline that
+    /// the run declares, the newest succeeded run up to and including `run`, and of each of its
+    /// metrics (per name, split and tag) the newest value.
     public func metricValues(asOf run: Int64) throws -> [StageMetric] {
         try db.query("""
             WITH chosen AS (
               SELECT s.stage AS stage, max(s.id) AS id FROM stage_runs AS s JOIN pipeline_runs AS p ON p.id = s.pipeline_run
               WHERE p.pipeline = (SELECT pipeline FROM pipeline_runs WHERE id = ?1)
-                AND s.pipeline_run <= ?1 AND s.status = 'succeeded'
+                AND s.pipeline_run <= ?1 AND s.status = 'succeeded' AND \(Store.declared(stage: "s.stage", inRun: "?1"))
               GROUP BY s.stage
             ), ranked AS (
               SELECT c.stage, m.name, m.value, m.step, m.split, m.tag,
@@ -112,12 +114,12 @@ extension Store {
         }
     }
 
-    /// The step-indexed values (training curves) of pipeline `pipeline`: for each stage, those of
-    /// its newest stage run that recorded any.
+    /// The step-indexed values (training curves) of pipeline `pipeline`: for each stage its newest
+    /// run declares, those of its newest stage run that recorded any.
     public func stepMetricsOfNewestRuns(pipeline: String) throws -> [StageMetric] {
         try db.query("""
             SELECT stage, name, value, step, split, tag FROM metric_history
-            WHERE pipeline = ?1 AND step IS NOT NULL
+            WHERE pipeline = ?1 AND step IS NOT NULL AND \(Store.declared(stage: "stage", inRun: Store.newestRun(of: "?1")))
               AND stage_run IN (SELECT max(stage_run) FROM metric_history
                                 WHERE pipeline = ?1 AND step IS NOT NULL GROUP BY stage)
             """, [.text(pipeline)]) { s in

@@ -20,6 +20,20 @@ public struct StageOutput: Equatable, Sendable {
 
 /// What the planner, the run listings and the report ask about the runs of a pipeline.
 extension Store {
+    /// SQL that is true when stage name `stage` is one of pipeline run `run`'s stages as its file
+    /// declared them (the `identities` of its metadata), so a stage renamed or removed since stops
+    /// showing in the metrics and reports of the newer runs. A run recorded without them keeps all.
+    static func declared(stage: String, inRun run: String) -> String {
+        """
+        coalesce((SELECT json_type(metadata, '$.identities') IS NULL
+                         OR \(stage) IN (SELECT key FROM json_each(metadata, '$.identities'))
+                  FROM pipeline_runs WHERE id = \(run)), 1)
+        """
+    }
+
+    /// SQL for the id of pipeline `pipeline`'s newest run.
+    static func newestRun(of pipeline: String) -> String { "(SELECT max(id) FROM pipeline_runs WHERE pipeline = \(pipeline))" }
+
     /// The names of the pipelines that have run in this store, sorted.
     public func pipelineNames() throws -> [String] {
         try db.query("SELECT DISTINCT pipeline FROM pipeline_runs ORDER BY pipeline") { $0.text(0) }
@@ -51,14 +65,15 @@ extension Store {
     }
 
     /// As of pipeline run `run`, the newest succeeded run of each stage of its pipeline (made by
-    /// that run or an earlier one): the stage runs whose metrics `metricValues(asOf:)` reports.
+    /// that run or an earlier one; only the stages its file declared then): the stage runs whose
+    /// metrics `metricValues(asOf:)` reports.
     public func succeededStageRuns(asOf run: Int64) throws -> [StageRun] {
         try db.query("""
             SELECT \(Store.stageRunColumns(as: "s")) FROM stage_runs AS s
             WHERE s.id IN (
               SELECT max(s2.id) FROM stage_runs AS s2 JOIN pipeline_runs AS p ON p.id = s2.pipeline_run
               WHERE p.pipeline = (SELECT pipeline FROM pipeline_runs WHERE id = ?1)
-                AND s2.pipeline_run <= ?1 AND s2.status = 'succeeded'
+                AND s2.pipeline_run <= ?1 AND s2.status = 'succeeded' AND \(Store.declared(stage: "s2.stage", inRun: "?1"))
               GROUP BY s2.stage)
             ORDER BY s.id
             """, [.integer(run)], row: stageRunRow)
@@ -85,7 +100,8 @@ extension Store {
     }
 
     /// The outputs of media type `mediaType` that are images, of the newest succeeded run of each
-    /// stage of pipeline `pipeline` (the report's sample grids), by stage and output name.
+    /// stage of pipeline `pipeline` its newest run declares (the report's sample grids), by stage and
+    /// output name.
     public func imageOutputs(pipeline: String, mediaType: String) throws -> [StageOutput] {
         try db.query("""
             SELECT sr.stage, so.name, \(Store.artifactColumns) FROM stage_outputs AS so
@@ -94,6 +110,7 @@ extension Store {
             JOIN artifacts AS a ON a.id = so.artifact
             JOIN blobs AS b ON b.address = a.blob
             WHERE pr.pipeline = ?1 AND a.kind = 'image' AND a.media_type = ?2
+              AND \(Store.declared(stage: "sr.stage", inRun: Store.newestRun(of: "?1")))
               AND sr.id = (SELECT max(s2.id) FROM stage_runs AS s2 JOIN pipeline_runs AS p2 ON p2.id = s2.pipeline_run
                            WHERE p2.pipeline = pr.pipeline AND s2.stage = sr.stage AND s2.status = 'succeeded')
             ORDER BY sr.stage, so.name

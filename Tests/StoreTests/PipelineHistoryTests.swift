@@ -101,6 +101,40 @@ final class PipelineHistoryTests: StoreTestCase {
         XCTAssertEqual(try store.stepMetricsOfNewestRuns(pipeline: "q"), [])
     }
 
+    /// Run 1 of "r" has stages a and b; the file then renames b to c (a matrix's new member names,
+    /// say), and run 2 declares a and c: b's results stay in the store but leave the newer views.
+    func testAStageTheNewestRunNoLongerDeclaresLeavesMetricsAndReports() throws {
+        let store = try Store.open(storePath)
+        var ids: [String: Int64] = [:]
+        let first = try store.beginPipelineRun(pipeline: "r", metadata: ["identities": ["a": "exe-a@1", "b": "exe-b@1"]])
+        for stage in ["a", "b"] {
+            ids[stage] = try store.beginStageRun(stage: stage, signature: "s\(stage)", pipelineRun: first)
+            try store.commitStageOutputs(stageRun: ids[stage]!, outputs: ["grid": try store.putImage([1], name: "grid-\(stage)").id],
+                                         metrics: [Metric("acc", 0.5, split: "test"), Metric("loss", 1, step: 1)])
+            try store.finishStageRun(ids[stage]!, status: .succeeded, exitCode: 0)
+        }
+        try store.finishPipelineRun(first, status: .succeeded)
+        let second = try store.beginPipelineRun(pipeline: "r", metadata: ["identities": ["a": "exe-a@1", "c": "exe-b@1"]])
+        ids["c"] = try store.beginStageRun(stage: "c", signature: "sb", pipelineRun: second)
+        try store.commitStageOutputs(stageRun: ids["c"]!, outputs: [:], metrics: [Metric("acc", 0.5, split: "test")])
+        try store.finishStageRun(ids["c"]!, status: .succeeded, exitCode: nil)
+        try store.finishPipelineRun(second, status: .succeeded)
+
+        XCTAssertEqual(try store.succeededStageRuns(asOf: first).map(\.stage), ["a", "b"], "as of run 1, b was declared")
+        XCTAssertEqual(try store.succeededStageRuns(asOf: second).map(\.stage), ["a", "c"], "a from run 1, not b")
+        XCTAssertEqual(Set(try store.metricValues(asOf: second).map(\.stage)), ["a", "c"])
+        XCTAssertEqual(Set(try store.latestMetrics(pipeline: "r").map(\.stage)), ["a", "c"])
+        XCTAssertEqual(Set(try store.latestMetrics().map(\.stage)), ["a", "c"])
+        XCTAssertEqual(Set(try store.stepMetricsOfNewestRuns(pipeline: "r").map(\.stage)), ["a"])
+        XCTAssertEqual(try store.imageOutputs(pipeline: "r", mediaType: "image/png").map(\.stage), ["a"])
+        XCTAssertEqual(try store.finalMetricValues(name: "acc", pipeline: "r").map(\.stage), ["a", "b", "c"], "the history keeps b")
+
+        // A run recorded without identities (an older store) keeps every stage.
+        let bare = try store.beginPipelineRun(pipeline: "r")
+        try store.finishPipelineRun(bare, status: .succeeded)
+        XCTAssertEqual(Set(try store.latestMetrics(pipeline: "r").map(\.stage)), ["a", "b", "c"])
+    }
+
     func testFinalMetricValuesPerStageRun() throws {
         let (store, runs, ids) = try history()
         let fid = try store.finalMetricValues(name: "fid", pipeline: "p")
