@@ -133,7 +133,12 @@ public struct ExperimentTable: Equatable, Sendable {
     private static func assemble(rowColumn: String, _ raw: [RawRow], metrics wanted: [String], allParams: Bool) -> ExperimentTable {
         var keys: [String] = []
         for row in raw { for key in row.params.keys.sorted() where !keys.contains(key) { keys.append(key) } }
-        let paramColumns = keys.filter { key in allParams || Set(raw.map { $0.params[key] ?? "\u{0}" }).count > 1 }
+        // A stage's parameter (`BASE.key`) is missing only from rows without that stage (a round
+        // with a joint and a supervised matrix), so it differs only where its values do; a swept
+        // `key` that some members do not set (a variant) differs by being missing too.
+        let paramColumns = keys.filter { key in
+            allParams || Set(raw.compactMap { $0.params[key] ?? (key.contains(".") ? nil : "\u{0}") }).count > 1
+        }
 
         let names = wanted.isEmpty ? Array(Set(raw.flatMap { $0.metrics.map(\.metric.name) })).sorted() : wanted
         var metricColumns: [String] = []

@@ -35,6 +35,29 @@ final class ExperimentsTests: XCTestCase {
         XCTAssertTrue(ExperimentTable.build(stages, grouping: .members, allParams: true).paramColumns.contains("batch"))
     }
 
+    func testAStagesParametersDifferOnlyWhereTheirValuesDo() {
+        // A round: the joint model in two variants and the supervised one in two warm-ups, two seeds
+        // each; rows are grouped by label, so a row may lack either stage.
+        var stages: [ExperimentStage] = []
+        for seed in ["0", "1"] {
+            for (variant, cutoff) in [("warmup=100", "0.2"), ("cutoff=0.5", "0.5")] {
+                var params = ["lr": "0.003", "seed": seed, "cutoff": cutoff, "warmup": "100"]
+                if variant.hasPrefix("cutoff") { params["cutoff"] = nil } else { params["warmup"] = nil }
+                stages.append(ExperimentStage(stage: "joint@\(variant),seed=\(seed)", params: params, metrics: [Metric("acc", 0.88)]))
+            }
+            for warmup in ["100", "25"] {
+                stages.append(ExperimentStage(stage: "supervised@warmup=\(warmup),seed=\(seed)", params: ["lr": "0.02", "seed": seed, "warmup": warmup],
+                                              metrics: [Metric("acc", 0.9)]))
+            }
+        }
+        let table = ExperimentTable.build(stages, grouping: .members)
+        XCTAssertEqual(table.rows.count, 6)
+        XCTAssertEqual(table.paramColumns, ["cutoff", "seed", "warmup"],
+                       "joint.lr, supervised.lr, joint.warmup (cutoff rows) and joint.cutoff (warm-up rows) are one value each")
+        XCTAssertEqual(table.rows.first { $0.label == "cutoff=0.5,seed=1" }?.params, ["cutoff": "0.5", "seed": "1"])
+        XCTAssertTrue(ExperimentTable.build(stages, grouping: .members, allParams: true).paramColumns.contains("joint.lr"))
+    }
+
     func testSortingAndStageRowsAndQualifiedMetricColumns() throws {
         let table = ExperimentTable.build(stages, grouping: .members, metrics: ["fid.euler10"])
         XCTAssertEqual(table.sorted(by: "fid.euler10")!.rows.map(\.label), ["lr=0.01,batch=256", "lr=0.001,batch=256", "lr=0.0001,batch=256"])
