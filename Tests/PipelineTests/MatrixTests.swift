@@ -171,34 +171,26 @@ final class MatrixTests: XCTestCase {
     }
 
     func testMalformedVariantsAreReportedWithFileAndLine() {
+        // `sweep` with another matrix for train (its line 9 on).
         func train(_ matrix: String) -> [String] {
-            issues("""
-            [stages.ingest]
-            run = "lzn-ingest"
-            [stages.train]
-            run = "lzn-train"
-            inputs = { dataset = "ingest.dataset" }
-            params = { mode = "generation" }
-            [stages.train.matrix]
-            \(matrix)
-            """)
+            issues(sweep.replacingOccurrences(of: "lr = [0.001, 1e-2]\niterations = [100, 200]", with: matrix))
         }
         let cases: [(matrix: String, issue: String)] = [
-            ("variants = 3", "p.toml:8: stage 'train': matrix 'variants' must be a list of parameter tables, got a integer"),
-            ("variants = []", "p.toml:8: stage 'train': matrix 'variants' has an empty list (give at least one table)"),
+            ("variants = 3", "p.toml:9: stage 'train': matrix 'variants' must be a list of parameter tables, got a integer"),
+            ("variants = []", "p.toml:9: stage 'train': matrix 'variants' has an empty list (give at least one table)"),
             ("variants = [{ lr = 0.1 }, 2]",
-             "p.toml:8: stage 'train': matrix 'variants' holds a integer; each variant is a table of parameters, e.g. { warmup = 300 }"),
+             "p.toml:9: stage 'train': matrix 'variants' holds a integer; each variant is a table of parameters, e.g. { warmup = 300 }"),
             ("variants = [{ lr = 0.1 }, {}]",
-             "p.toml:8: stage 'train': matrix 'variants' has an empty variant {}; name what it keeps, e.g. { warmup = 100 }"),
+             "p.toml:9: stage 'train': matrix 'variants' has an empty variant {}; name what it keeps, e.g. { warmup = 100 }"),
             ("variants = [{ lr = 0.1, ema = false }, { ema = false, lr = 1e-1 }]",
-             "p.toml:8: stage 'train': matrix 'variants' lists { ema = false, lr = 0.1 } twice"),
+             "p.toml:9: stage 'train': matrix 'variants' lists { ema = false, lr = 0.1 } twice"),
             ("variants = [{ lr = 0.1 }, { iterations = 5 }]\niterations = [1, 2]",
-             "p.toml:9: stage 'train': parameter 'iterations' is swept both by matrix 'variants' and by matrix 'iterations'"),
+             "p.toml:10: stage 'train': parameter 'iterations' is swept both by matrix 'variants' and by matrix 'iterations'"),
             ("lr = [{ x = 1 }]",
-             "p.toml:8: stage 'train': matrix parameter 'lr' has an unsupported value (table) (parameter tables go in the matrix's 'variants' list)"),
+             "p.toml:9: stage 'train': matrix parameter 'lr' has an unsupported value (table) (parameter tables go in the matrix's 'variants' list)"),
             ("variants = [{ lr = 0.1 }, { beta = 2 }]",
-             "p.toml:8: stage 'train' (lzn-train): unknown parameter 'beta' (declared: mode, lr, iterations, widths, ema)"),
-            ("variants = [{ lr = { a = 1 } }]", "p.toml:8: stage 'train': matrix 'variants': parameter 'lr' has an unsupported value (table)"),
+             "p.toml:9: stage 'train' (lzn-train): unknown parameter 'beta' (declared: mode, lr, iterations, widths, ema)"),
+            ("variants = [{ lr = { a = 1 } }]", "p.toml:9: stage 'train': matrix 'variants': parameter 'lr' has an unsupported value (table)"),
         ]
         for c in cases { XCTAssertEqual(train(c.matrix), [c.issue], c.matrix) }
     }
