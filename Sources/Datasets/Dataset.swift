@@ -48,6 +48,10 @@ public struct Dataset: Equatable, Sendable {
     /// Bytes per image (`channels × height × width`).
     public var imageByteCount: Int { channels * height * width }
 
+    /// The `split` label of metrics measured on this dataset: "validation" for images held out
+    /// of their split, else the split's name (the fit part of train is still "train").
+    public var metricSplit: String { holdout?.part == .holdout ? "validation" : split.rawValue }
+
     /// The readers validate user input before building a Dataset; inconsistent arguments here are
     /// programming errors.
     public init(images: [UInt8], count: Int, channels: Int, height: Int, width: Int,

@@ -33,7 +33,7 @@ public enum ProbeStage {
         ],
         inputs: [
             ArtifactSpec("train", kind: "tensor", optional: true, doc: "Linear: N×F features of the training split (lzn-latents); labels come from its dataset."),
-            ArtifactSpec("test", kind: "tensor", optional: true, doc: "Linear: features of the test split."),
+            ArtifactSpec("test", kind: "tensor", optional: true, doc: "Linear: features of the evaluation split (test, or a holdout part: split 'validation' in the metrics)."),
             ArtifactSpec("train_dataset", kind: "dataset", optional: true, doc: "Linear without features: raw pixels; classifier: also report train accuracy."),
             ArtifactSpec("test_dataset", kind: "dataset", optional: true, doc: "Linear without features: raw pixels; classifier: the evaluation split."),
             ArtifactSpec("checkpoint", kind: "bundle", optional: true, doc: "Classifier: a case-3 (label anchors) or supervised checkpoint."),
@@ -46,13 +46,14 @@ public enum ProbeStage {
         var result: [String: JSON] = ["mode": .string(ctx.params.string("mode"))]
         let tag: String
         if ctx.params.string("mode") == "linear" {
-            let (train, test, source) = try probeSets(ctx)
-            tag = ctx.params.string("tag").isEmpty ? source : ctx.params.string("tag")
+            let sets = try probeSets(ctx)
+            tag = ctx.params.string("tag").isEmpty ? sets.source : ctx.params.string("tag")
+            try requireDistinctSplits(ctx, evaluated: sets.test.split, trainedOn: sets.train.split)
             let p = ctx.params
-            let probe = try LinearProbe.run(train: train, test: test, config: LinearProbeConfig(
+            let probe = try LinearProbe.run(train: sets.train.features, test: sets.test.features, config: LinearProbeConfig(
                 epochs: p.int("epochs"), learningRate: Float(p.float("learning_rate")), batchSize: p.int("batch_size"),
                 seed: UInt64(p.int("seed")), normalizeFeatures: p.bool("normalize")))
-            for (split, accuracy) in [("test", probe.testAccuracy), ("train", probe.trainAccuracy)] {
+            for (split, accuracy) in [(sets.test.split, probe.testAccuracy), (sets.train.split, probe.trainAccuracy)] {
                 ctx.metric(EvaluationMetrics.probeAccuracy, accuracy, split: split, tag: tag)
                 result["\(split)_accuracy"] = .number(accuracy)
             }
@@ -62,9 +63,13 @@ public enum ProbeStage {
             guard ctx.optionalInput("test_dataset") != nil else { throw ctx.fail("mode = classifier needs the 'test_dataset' input") }
             let models = try TrainedModel.load(from: ctx.store, artifact: artifact, weights: ctx.params.string("weights"))
             tag = ctx.params.string("tag").isEmpty ? models.config.evaluationTag : ctx.params.string("tag")
-            var splits = [("test", try labelledDataset(ctx, "test_dataset"))]
-            if ctx.optionalInput("train_dataset") != nil { splits.append(("train", try labelledDataset(ctx, "train_dataset"))) }
-            for (split, dataset) in splits {
+            var datasets = [try labelledDataset(ctx, "test_dataset")]
+            if ctx.optionalInput("train_dataset") != nil {
+                datasets.append(try labelledDataset(ctx, "train_dataset"))
+                try requireDistinctSplits(ctx, evaluated: datasets[0].metricSplit, trainedOn: datasets[1].metricSplit)
+            }
+            for dataset in datasets {
+                let split = dataset.metricSplit
                 if models.labelAnchors != nil {
                     let accuracy = try labelFlowAccuracy(ctx, models, dataset)
                     ctx.metric(EvaluationMetrics.classAccuracy, accuracy.uniform, split: split, tag: tag)
@@ -88,9 +93,20 @@ public enum ProbeStage {
         return dataset
     }
 
+    /// Accuracies are labelled with their data's `Dataset.metricSplit`: the same label for the
+    /// evaluated and the training data would make one hide the other in `latest_metrics`.
+    static func requireDistinctSplits(_ ctx: StageContext, evaluated: String, trainedOn: String) throws {
+        guard evaluated != trainedOn else {
+            throw ctx.fail("the evaluated and the training data are both of split '\(evaluated)'; evaluate on the test split or a holdout part")
+        }
+    }
+
+    /// Features (or raw pixels) with their labels and the metric split of their dataset.
+    typealias ProbeSet = (features: LabelledFeatures, split: String)
+
     /// Feature tensors with the labels of the dataset they were computed from, or raw pixels;
     /// returns the sets and the tag of what they represent.
-    static func probeSets(_ ctx: StageContext) throws -> (LabelledFeatures, LabelledFeatures, String) {
+    static func probeSets(_ ctx: StageContext) throws -> (train: ProbeSet, test: ProbeSet, source: String) {
         switch (ctx.optionalInput("train"), ctx.optionalInput("test")) {
         case let (train?, test?):
             return (try features(ctx, train), try features(ctx, test), train.metadata["model"]?.stringValue ?? "features")
@@ -104,12 +120,12 @@ public enum ProbeStage {
         }
     }
 
-    static func pixels(_ dataset: Dataset) throws -> LabelledFeatures {
-        try LabelledFeatures(features: dataset.images.map { PixelScale.signed[Int($0)] }, labels: dataset.labels!,
-                             dimension: dataset.imageByteCount, source: "pixels of \(dataset.source)")
+    static func pixels(_ dataset: Dataset) throws -> ProbeSet {
+        (try LabelledFeatures(features: dataset.images.map { PixelScale.signed[Int($0)] }, labels: dataset.labels!,
+                              dimension: dataset.imageByteCount, source: "pixels of \(dataset.source)"), dataset.metricSplit)
     }
 
-    static func features(_ ctx: StageContext, _ artifact: Artifact) throws -> LabelledFeatures {
+    static func features(_ ctx: StageContext, _ artifact: Artifact) throws -> ProbeSet {
         guard let datasetID = artifact.metadata["dataset"]?.stringValue else {
             throw ctx.fail("\(artifact.label) names no dataset in its metadata; features must come from lzn-latents")
         }
@@ -119,7 +135,7 @@ public enum ProbeStage {
         guard array.shape.count == 2, array.shape[0] == dataset.count, array.dtype == .float32 || array.dtype == .float64 else {
             throw ctx.fail("\(artifact.label) is \(array.dtype.rawValue) \(array.shape), expected float [\(dataset.count), F]")
         }
-        return try LabelledFeatures(features: array.floats(), labels: labels, dimension: array.shape[1], source: artifact.label)
+        return (try LabelledFeatures(features: array.floats(), labels: labels, dimension: array.shape[1], source: artifact.label), dataset.metricSplit)
     }
 
     static func labelFlowAccuracy(_ ctx: StageContext, _ models: TrainedModel, _ dataset: Dataset) throws -> (uniform: Double, classWeights: Double) {

@@ -18,9 +18,9 @@ public enum EvaluationMetrics {
     public static let nfePrefix = "nfe."
     /// `reconstruction_error.<sampler>` (§6.2).
     public static let reconstructionPrefix = "reconstruction_error."
-    /// Linear-probe top-1 accuracy, split = train | test, tag = representation.
+    /// Linear-probe top-1 accuracy, split = train | test | validation (a holdout part), tag = representation.
     public static let probeAccuracy = "probe_accuracy"
-    /// Classification accuracy, split = train | test, tag = classifier.
+    /// Classification accuracy, split = train | test | validation, tag = classifier.
     public static let classAccuracy = "class_accuracy"
     /// Case-3 accuracy with class weights from the batch's true labels (§6.4).
     public static let classAccuracyWeighted = "class_accuracy_class_weights"
@@ -63,29 +63,38 @@ public enum ResultsReport {
                                + "these FIDs compare models within this store, not with published numbers.")
     }
 
+    /// The accuracy columns: the evaluation splits present (test, then validation; test when
+    /// there are none), then train.
+    static func accuracySplits(_ accuracies: [StageMetric]) -> [String] {
+        let evaluated: [String] = ["test", "validation"].filter { split in accuracies.contains { $0.split == split } }
+        return (evaluated.isEmpty ? ["test"] : evaluated) + ["train"]
+    }
+
     static func probeTable(_ metrics: [StageMetric]) -> ReportTable {
         let probes = metrics.filter { $0.name == EvaluationMetrics.probeAccuracy }
+        let splits = accuracySplits(probes)
         let rows = orderedTags(EvaluationMetrics.representations, present: probes.compactMap(\.tag)).map { tag, label in
-            [ReportCell.text(label)] + ["test", "train"].map { split in
+            [ReportCell.text(label)] + splits.map { split in
                 percent(probes.first { $0.tag == tag && $0.split == split })
             } + [trainingTime(metrics, tag)]
         }
-        return ReportTable(title: "Representation: linear-probe top-1 accuracy (%)", columns: ["features", "test", "train", "training time"], rows: rows)
+        return ReportTable(title: "Representation: linear-probe top-1 accuracy (%)", columns: ["features"] + splits + ["training time"], rows: rows)
     }
 
     static func classificationTable(_ metrics: [StageMetric]) -> ReportTable {
         var rows: [[ReportCell]] = []
         let plain = metrics.filter { $0.name == EvaluationMetrics.classAccuracy }
         let weighted = metrics.filter { $0.name == EvaluationMetrics.classAccuracyWeighted }
+        let splits = accuracySplits(plain)
         for (tag, label) in orderedTags(EvaluationMetrics.classifiers + [("lzn-conditional", "LZN (case 3)")], present: plain.compactMap(\.tag)) {
-            rows.append([.text(label)] + ["test", "train"].map { split in percent(plain.first { $0.tag == tag && $0.split == split }) }
+            rows.append([.text(label)] + splits.map { split in percent(plain.first { $0.tag == tag && $0.split == split }) }
                         + [trainingTime(metrics, tag)])
             if weighted.contains(where: { $0.tag == tag }) || tag == "lzn-conditional" {
                 rows.append([.text(label + ", class weights")]
-                            + ["test", "train"].map { split in percent(weighted.first { $0.tag == tag && $0.split == split }) } + [.text("")])
+                            + splits.map { split in percent(weighted.first { $0.tag == tag && $0.split == split }) } + [.text("")])
             }
         }
-        return ReportTable(title: "Classification accuracy (%)", columns: ["classifier", "test", "train", "training time"], rows: rows,
+        return ReportTable(title: "Classification accuracy (%)", columns: ["classifier"] + splits + ["training time"], rows: rows,
                            note: metrics.first { $0.name == EvaluationMetrics.conditionalSampleAccuracy && $0.tag == "lzn-conditional" }.map {
                                "Class-conditional samples of LZN (case 3) that the FID feature classifier assigns to their class: "
                                    + String(format: "%.1f%%", 100 * $0.value) + "."
@@ -112,7 +121,9 @@ public enum ResultsReport {
     }
 
     /// One line per case study: LZN against its best baseline, better or worse, with the numbers.
+    /// Accuracies are read on the test split, or on validation when a tuning round has no test.
     static func verdicts(_ metrics: [StageMetric]) -> [String] {
+        let evaluated = accuracySplits(metrics.filter { [EvaluationMetrics.probeAccuracy, EvaluationMetrics.classAccuracy].contains($0.name) })[0]
         func value(_ name: String, _ tag: String, split: String? = nil) -> Double? {
             metrics.first { $0.name == name && $0.tag == tag && (split == nil || $0.split == split) }?.value
         }
@@ -126,20 +137,20 @@ public enum ResultsReport {
             lines.append("Case 1, generation: not measured (FID euler10 of rf and rf-lzn needed).")
         }
         let baselines = [("simclr", "SimCLR"), ("pixels", "raw pixels")].compactMap { tag, label in
-            value(EvaluationMetrics.probeAccuracy, tag, split: "test").map { (label, $0) }
+            value(EvaluationMetrics.probeAccuracy, tag, split: evaluated).map { (label, $0) }
         }
-        if let lzn = value(EvaluationMetrics.probeAccuracy, "lzn", split: "test"), let best = baselines.max(by: { $0.1 < $1.1 }) {
+        if let lzn = value(EvaluationMetrics.probeAccuracy, "lzn", split: evaluated), let best = baselines.max(by: { $0.1 < $1.1 }) {
             lines.append("Case 2, representation: LZN is \(lzn > best.1 ? "better" : "worse") than its best baseline, \(best.0): "
-                         + "linear-probe test accuracy \(percent(lzn)) vs \(percent(best.1)).")
+                         + "linear-probe \(evaluated) accuracy \(percent(lzn)) vs \(percent(best.1)).")
         } else {
             lines.append("Case 2, representation: not measured (probe accuracy of lzn and a baseline needed).")
         }
-        if let lzn = value(EvaluationMetrics.classAccuracy, "lzn-conditional", split: "test"),
-           let supervised = value(EvaluationMetrics.classAccuracy, "supervised", split: "test") {
+        if let lzn = value(EvaluationMetrics.classAccuracy, "lzn-conditional", split: evaluated),
+           let supervised = value(EvaluationMetrics.classAccuracy, "supervised", split: evaluated) {
             let samples = value(EvaluationMetrics.conditionalSampleAccuracy, "lzn-conditional")
                 .map { "; its class-conditional samples are classified as their class \(percent($0)) of the time" } ?? ""
             lines.append("Case 3, classification: LZN joint is \(lzn > supervised ? "better" : "worse") than the supervised classifier: "
-                         + "test accuracy \(percent(lzn)) vs \(percent(supervised)) (\(String(format: "%.2f×", lzn / supervised)))\(samples).")
+                         + "\(evaluated) accuracy \(percent(lzn)) vs \(percent(supervised)) (\(String(format: "%.2f×", lzn / supervised)))\(samples).")
         } else {
             lines.append("Case 3, classification: not measured (class accuracy of lzn-conditional and supervised needed).")
         }

@@ -59,8 +59,8 @@ enum IngestStage {
     static func register(_ dataset: Dataset, context: StageContext) throws {
         let artifact = try DatasetArtifact.save(dataset, name: artifactName(context), in: context.store)
         try context.setOutput("dataset", artifact)
-        context.metric("images", Double(dataset.count), split: dataset.split.rawValue)
-        context.metric("classes", Double(dataset.classNames.count), split: dataset.split.rawValue)
+        context.metric("images", Double(dataset.count), split: dataset.metricSplit)
+        context.metric("classes", Double(dataset.classNames.count), split: dataset.metricSplit)
     }
 
     /// Pipeline mode: read the source, then register it.

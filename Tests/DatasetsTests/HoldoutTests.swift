@@ -43,6 +43,7 @@ final class HoldoutTests: DatasetTestCase {
         XCTAssertEqual(fit.holdout, DatasetHoldout(count: 5, seed: 9, part: .fit))
         XCTAssertEqual(held.holdout, DatasetHoldout(count: 5, seed: 9, part: .holdout))
         XCTAssertEqual([fit.split, held.split], [.train, .train])
+        XCTAssertEqual([whole.metricSplit, fit.metricSplit, held.metricSplit], ["train", "train", "validation"], "metrics on the held-out part say so")
     }
 
     func testSameSeedSamePartsAnotherSeedAnother() throws {

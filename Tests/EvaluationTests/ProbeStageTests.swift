@@ -1,4 +1,5 @@
 import ArrayFormats
+import Datasets
 import StageKit
 import Store
 import XCTest
@@ -25,6 +26,24 @@ final class ProbeStageTests: XCTestCase {
         let probe = try f.metrics("probe-lzn").filter { $0.name == "probe_accuracy" }
         XCTAssertEqual(probe.map(\.split), ["test", "train"])
         XCTAssertEqual(probe.map(\.tag), ["lzn", "lzn"], "the tag comes from the checkpoint behind the features")
+    }
+
+    func testAccuraciesOnAHoldoutPartAreLabelledValidation() throws {
+        let f = try StageFixture()
+        let fit = try f.dataset(count: 40, seed: 6, holdout: DatasetHoldout(count: 12, seed: 3, part: .fit))
+        let held = try f.dataset(count: 12, seed: 7, holdout: DatasetHoldout(count: 12, seed: 3, part: .holdout))
+        try StageRunner.runStandalone(ProbeStage.stage, store: f.store, params: ["epochs": .int(2)],
+                                      inputs: ["train_dataset": fit.id, "test_dataset": held.id], stageName: "probe-pixels")
+        XCTAssertEqual(try f.metrics("probe-pixels").filter { $0.name == "probe_accuracy" }.map(\.split), ["validation", "train"])
+        try StageRunner.runStandalone(ProbeStage.stage, store: f.store, params: ["mode": .string("classifier")],
+                                      inputs: ["test_dataset": held.id, "train_dataset": fit.id, "checkpoint": f.checkpoint(mode: .supervised).id],
+                                      stageName: "acc-sup")
+        XCTAssertEqual(try f.metrics("acc-sup").map(\.split), ["validation", "train"])
+
+        XCTAssertThrowsError(try StageRunner.runStandalone(ProbeStage.stage, store: f.store, params: [:],
+                                                           inputs: ["train_dataset": fit.id, "test_dataset": f.dataset(count: 9, seed: 8).id])) { error in
+            XCTAssertTrue("\(error)".contains("both of split 'train'"), "\(error)")
+        }
     }
 
     func testClassifierModeReadsCase3ThroughTheLabelFlowAndTheSupervisedHead() throws {

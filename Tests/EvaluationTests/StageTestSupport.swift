@@ -26,7 +26,7 @@ final class StageFixture {
     }
 
     /// `count` 1×8×8 images whose brightness pattern depends on the label (so features separate them).
-    func dataset(count: Int, seed: UInt64, split: DatasetSplit = .train) throws -> Artifact {
+    func dataset(count: Int, seed: UInt64, split: DatasetSplit = .train, holdout: DatasetHoldout? = nil) throws -> Artifact {
         var rng = Philox(seed: seed)
         let s = Self.size
         var images = [UInt8](repeating: 0, count: count * s * s), labels: [Int] = []
@@ -41,7 +41,8 @@ final class StageFixture {
             }
         }
         let dataset = Dataset(images: images, count: count, channels: 1, height: s, width: s, labels: labels,
-                              classNames: (0..<Self.classes).map { "c\($0)" }, split: split, source: "synthetic-\(seed)", flippable: false)
+                              classNames: (0..<Self.classes).map { "c\($0)" }, split: split, source: "synthetic-\(seed)", flippable: false,
+                              holdout: holdout)
         return try DatasetArtifact.save(dataset, name: "synthetic-\(seed)-\(split.rawValue)", in: store)
     }
 

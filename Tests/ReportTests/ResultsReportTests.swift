@@ -66,6 +66,22 @@ final class ResultsReportTests: XCTestCase {
         XCTAssertTrue(html.contains("assigns to their class: 87.5%."))
     }
 
+    func testATuningRoundsValidationAccuraciesGetTheirOwnColumnAndVerdicts() {
+        let validation = Self.latest.map { record in
+            record.split == "test" ? StageMetric(stage: record.stage, Metric(record.name, record.value, split: "validation", tag: record.tag)) : record
+        }
+        let report = ResultsReport.build(pipeline: "tune", latest: validation, history: [], grids: [])
+        XCTAssertEqual(report.tables[1].columns, ["features", "validation", "train", "training time"])
+        XCTAssertEqual(report.tables[1].rows[0][1], .number(81.23, fractionDigits: 2))
+        XCTAssertEqual(report.tables[2].columns, ["classifier", "validation", "train", "training time"])
+        XCTAssertEqual(ResultsReport.verdicts(validation)[1],
+                       "Case 2, representation: LZN is better than its best baseline, raw pixels: linear-probe validation accuracy 84.5% vs 81.2%.")
+        XCTAssertTrue(ResultsReport.verdicts(validation)[2].contains("validation accuracy 88.0% vs 90.0%"))
+        XCTAssertEqual(ResultsReport.build(pipeline: "both", latest: Self.latest + validation, history: [], grids: []).tables[1].columns,
+                       ["features", "test", "validation", "train", "training time"])
+        XCTAssertTrue(ResultsReport.verdicts(Self.latest + validation)[1].contains("test accuracy"), "the test split wins when both are there")
+    }
+
     func testLossCurvesComeFromStepIndexedLossMetricsOnePerStage() {
         let charts = ResultsReport.lossCharts(Self.history)
         XCTAssertEqual(charts.count, 1)
