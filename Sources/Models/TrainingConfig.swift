@@ -66,6 +66,8 @@ public struct TrainingConfig: KnobSet, Equatable, Sendable {
     public var cutoff = 0.2
     @Knob(.positive, doc: "contrastive: prior scale of the forward latent flow")
     public var priorScale = 0.45
+    @Knob(doc: "contrastive: average the assignment loss over both directions (view 1's latents toward view 0's anchors too; not the paper's)")
+    public var symmetric = false
     @Knob(doc: "case study 3: class-frequency weights in the label loss")
     public var classWeights = true
     @Knob(doc: "case study 3: label loss −mean q (prob, the paper's) or −mean log q (log_prob) of the true class's probability q")

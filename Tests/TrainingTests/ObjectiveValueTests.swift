@@ -125,24 +125,34 @@ final class ObjectiveValueTests: XCTestCase {
         }
     }
 
-    /// Case study 2: view 0's anchors through the forward Euler flow (prior scale, latent steps of
+    /// The contrastive loss: the forward latent flow of view 0's anchors (prior draws and scale from
     /// the configuration), then the assignment loss toward view 1's anchors; the views are cropped
-    /// as the configuration's crop_scale_min says.
+    /// as the configuration's crop_scale_min says. With `symmetric` it is the mean of that and the
+    /// same with the views swapped (its prior drawn next from the same generator).
     func testContrastiveLossIsTheAssignmentLossOfTheFlowedViews() throws {
-        let (trainer, data, indices, randomness, output) = try firstIteration(.contrastive, size: 12) { $0.cropScaleMin = 0.5 }
-        let config = trainer.config
-        var augmentation = randomness.augmentation, prior = randomness.prior
-        var twoViews = TwoViewAugmentation(outputSize: 12)
-        twoViews.cropScaleMin = 0.5
-        let (view0, view1) = twoViews.views(of: data, indices, rng: &augmentation)
-        let expected = try withoutGrad { () -> Double in
-            let anchors0 = trainer.networks.encoder!(view0), anchors1 = trainer.networks.encoder!(view1)
-            let latents = try lznLatents(anchors: anchors0, prior: Tensor.normal([indices.count, config.latentDim], rng: &prior),
-                                         solver: .euler, steps: config.latentSteps, priorScale: config.priorScale)
-            return Double(try assignmentLoss(latents: latents, targetAnchors: anchors1, steps: config.latentSteps,
-                                             cutoff: config.cutoff).loss.scalar)
+        for symmetric in [false, true] {
+            let (trainer, data, indices, randomness, output) = try firstIteration(.contrastive, size: 12) {
+                $0.cropScaleMin = 0.5
+                $0.symmetric = symmetric
+            }
+            let config = trainer.config
+            var augmentation = randomness.augmentation, prior = randomness.prior
+            var twoViews = TwoViewAugmentation(outputSize: 12)
+            twoViews.cropScaleMin = 0.5
+            let (view0, view1) = twoViews.views(of: data, indices, rng: &augmentation)
+            let expected = try withoutGrad { () -> Double in
+                let anchors0 = trainer.networks.encoder!(view0), anchors1 = trainer.networks.encoder!(view1)
+                func direction(_ source: Tensor, _ target: Tensor) throws -> Double {
+                    let latents = try lznLatents(anchors: source, prior: Tensor.normal([indices.count, config.latentDim], rng: &prior),
+                                                 solver: .euler, steps: config.latentSteps, priorScale: config.priorScale)
+                    return Double(try assignmentLoss(latents: latents, targetAnchors: target, steps: config.latentSteps,
+                                                     cutoff: config.cutoff).loss.scalar)
+                }
+                let forward = try direction(anchors0, anchors1)
+                return symmetric ? (forward + (try direction(anchors1, anchors0))) / 2 : forward
+            }
+            XCTAssertEqual(output.terms["assignment_loss"]!, expected, accuracy: 1e-5 * abs(expected), "symmetric \(symmetric)")
+            XCTAssertEqual(output.terms["loss"]!, expected, accuracy: 1e-5 * abs(expected), "symmetric \(symmetric)")
         }
-        XCTAssertEqual(output.terms["assignment_loss"]!, expected, accuracy: 1e-5 * abs(expected))
-        XCTAssertEqual(output.terms["loss"]!, expected, accuracy: 1e-5 * abs(expected))
     }
 }
